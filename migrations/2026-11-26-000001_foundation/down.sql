@@ -1,0 +1,3 @@
+DROP TABLE partners;
+DROP TABLE products;
+DROP TABLE tenants;

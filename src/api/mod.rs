@@ -1,0 +1,67 @@
+//! HTTP handlers and wire types, one module per resource.
+
+pub mod health;
+pub mod partners;
+pub mod products;
+pub mod tenants;
+
+use crate::domain::Cursor;
+use crate::error::ApiError;
+
+/// The configured largest page (`PARTNERLINK_MAX_PAGE_SIZE`).
+#[derive(Debug, Clone, Copy)]
+pub struct MaxPageSize(pub i64);
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+
+/// A validated `?limit=&cursor=` pair.
+#[derive(Debug)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub after: Option<Cursor>,
+}
+
+impl PageRequest {
+    pub fn parse(
+        limit: Option<i64>,
+        cursor: Option<&str>,
+        max: MaxPageSize,
+    ) -> Result<Self, ApiError> {
+        let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE.min(max.0));
+        if !(1..=max.0).contains(&limit) {
+            return Err(ApiError::bad_parameter(
+                "limit",
+                "out_of_range",
+                format!("limit must be between 1 and {}", max.0),
+            ));
+        }
+        let after = cursor
+            .map(|c| {
+                Cursor::decode(c)
+                    .map_err(|e| ApiError::bad_parameter("cursor", "invalid_cursor", e.to_string()))
+            })
+            .transpose()?;
+        Ok(PageRequest { limit, after })
+    }
+
+    /// Rows to fetch: one more than the page, to learn whether another page follows.
+    pub fn fetch(&self) -> i64 {
+        self.limit + 1
+    }
+
+    /// Cuts the fetched rows to the page and makes the cursor of the next one.
+    pub fn finish<T>(
+        &self,
+        mut rows: Vec<T>,
+        key: impl Fn(&T) -> String,
+    ) -> (Vec<T>, Option<String>) {
+        let more = rows.len() as i64 > self.limit;
+        rows.truncate(self.limit as usize);
+        let next = if more {
+            rows.last().map(|last| Cursor::after(key(last)).encode())
+        } else {
+            None
+        };
+        (rows, next)
+    }
+}

@@ -1,0 +1,435 @@
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::api::{MaxPageSize, PageRequest};
+use crate::auth::Caller;
+use crate::db::models::{PartnerChanges, PartnerRow};
+use crate::db::{partners, Db};
+use crate::domain::{
+    from_db_list, to_db_list, Capability, Cloud, CountryCode, MpnId, PartnerKind, PartnerStatus,
+    ServiceFamily,
+};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::validation::{non_empty_unique, not_blank};
+
+/// A partner organisation (`global`) or one of its business locations (`location`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Partner {
+    pub mpn_id: MpnId,
+    pub kind: PartnerKind,
+    /// The organisation's global MPN ID, for a location; null for a global id.
+    #[schema(value_type = Option<String>, pattern = "^[1-9][0-9]{4,9}$", example = "1234567")]
+    pub global_mpn_id: Option<MpnId>,
+    /// The partner's name.
+    #[schema(example = "Fabrikam Consulting ApS")]
+    pub name: String,
+    /// The clouds the partner serves.
+    #[schema(example = json!(["worldwide"]))]
+    pub clouds: Vec<Cloud>,
+    /// The countries/regions the partner serves.
+    #[schema(example = json!(["DK", "SE"]))]
+    pub country_codes: Vec<CountryCode>,
+    /// The service families the partner serves.
+    #[schema(example = json!(["microsoft365", "dynamics365"]))]
+    pub service_families: Vec<ServiceFamily>,
+    /// What the partner is authorised to do for customers.
+    #[schema(example = json!(["advisor", "reseller"]))]
+    pub capabilities: Vec<Capability>,
+    pub status: PartnerStatus,
+    /// Where the partner is reached.
+    #[schema(example = "partners@fabrikam.example")]
+    pub contact_email: String,
+    /// When the partner was registered.
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<PartnerRow> for Partner {
+    type Error = ApiError;
+    fn try_from(row: PartnerRow) -> Result<Self, ApiError> {
+        let countries = row
+            .country_codes
+            .iter()
+            .map(|c| CountryCode::parse(c).map_err(ApiError::internal))
+            .collect::<Result<_, _>>()?;
+        Ok(Partner {
+            mpn_id: MpnId::from_db(row.mpn_id),
+            kind: PartnerKind::from_db(&row.kind)?,
+            global_mpn_id: row.global_mpn_id.map(MpnId::from_db),
+            clouds: from_db_list(&row.clouds, Cloud::from_db)?,
+            country_codes: countries,
+            service_families: from_db_list(&row.service_families, ServiceFamily::from_db)?,
+            capabilities: from_db_list(&row.capabilities, Capability::from_db)?,
+            status: PartnerStatus::from_db(&row.status)?,
+            name: row.name,
+            contact_email: row.contact_email,
+            created_at: row.created_at,
+        })
+    }
+}
+
+fn countries_to_db(codes: &[CountryCode]) -> Vec<String> {
+    let mut out: Vec<String> = codes.iter().map(|c| c.as_str().to_owned()).collect();
+    out.sort();
+    out
+}
+
+/// A partner to register in the directory.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewPartner {
+    pub mpn_id: MpnId,
+    pub kind: PartnerKind,
+    /// Required for a `location`: the organisation's existing global MPN ID.
+    #[schema(value_type = Option<String>, pattern = "^[1-9][0-9]{4,9}$", example = "1234567")]
+    pub global_mpn_id: Option<MpnId>,
+    /// The partner's name, 1 to 200 characters, not blank.
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 200, example = "Fabrikam Consulting ApS")]
+    pub name: String,
+    /// The clouds served: at least one, no repeats.
+    #[validate(custom(function = "non_empty_unique"))]
+    #[schema(min_items = 1, example = json!(["worldwide"]))]
+    pub clouds: Vec<Cloud>,
+    /// The countries/regions served: at least one, no repeats.
+    #[validate(custom(function = "non_empty_unique"), length(max = 249))]
+    #[schema(min_items = 1, max_items = 249, example = json!(["DK"]))]
+    pub country_codes: Vec<CountryCode>,
+    /// The service families served: at least one, no repeats.
+    #[validate(custom(function = "non_empty_unique"))]
+    #[schema(min_items = 1, example = json!(["microsoft365"]))]
+    pub service_families: Vec<ServiceFamily>,
+    /// What the partner may do; may be empty, no repeats.
+    #[validate(custom(function = "unique"))]
+    #[schema(example = json!(["advisor"]))]
+    pub capabilities: Vec<Capability>,
+    /// Defaults to `active`.
+    pub status: Option<PartnerStatus>,
+    /// An e-mail address, at most 254 characters.
+    #[validate(email, length(max = 254))]
+    #[schema(
+        format = "email",
+        max_length = 254,
+        example = "partners@fabrikam.example"
+    )]
+    pub contact_email: String,
+}
+
+fn unique<T: PartialEq>(values: &[T]) -> Result<(), validator::ValidationError> {
+    if values.is_empty() {
+        Ok(())
+    } else {
+        non_empty_unique(values)
+    }
+}
+
+/// Changes to a partner; absent fields keep their value.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PartnerPatch {
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 200, example = "Fabrikam Consulting ApS")]
+    pub name: Option<String>,
+    #[validate(custom(function = "non_empty_unique"))]
+    #[schema(min_items = 1, example = json!(["worldwide"]))]
+    pub clouds: Option<Vec<Cloud>>,
+    #[validate(custom(function = "non_empty_unique"), length(max = 249))]
+    #[schema(min_items = 1, max_items = 249, example = json!(["DK", "NO"]))]
+    pub country_codes: Option<Vec<CountryCode>>,
+    #[validate(custom(function = "non_empty_unique"))]
+    #[schema(min_items = 1, example = json!(["microsoft365"]))]
+    pub service_families: Option<Vec<ServiceFamily>>,
+    #[validate(custom(function = "unique"))]
+    #[schema(example = json!(["advisor", "reseller"]))]
+    pub capabilities: Option<Vec<Capability>>,
+    pub status: Option<PartnerStatus>,
+    #[validate(email, length(max = 254))]
+    #[schema(
+        format = "email",
+        max_length = 254,
+        example = "partners@fabrikam.example"
+    )]
+    pub contact_email: Option<String>,
+}
+
+/// Register a partner
+///
+/// Adds a global (organisation) or location MPN ID to the directory. Operators only.
+/// A location names its organisation's global id, which must already be registered.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "createPartner",
+    request_body = NewPartner,
+    responses(
+        (status = 201, description = "The partner was registered", body = Partner,
+         headers(("Location" = String, description = "URL of the new partner"))),
+        (status = 409, description = "The MPN ID is already registered", body = Problem),
+    ),
+)]
+#[post("/partners")]
+pub async fn create_partner(
+    db: web::Data<Db>,
+    caller: Caller,
+    body: ValidJson<NewPartner>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_operator()?;
+    let body = body.into_inner();
+    match (body.kind, body.global_mpn_id) {
+        (PartnerKind::Location, None) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "globalMpnId",
+                "required",
+                "a location names the global MPN ID of its organisation",
+            )]))
+        }
+        (PartnerKind::Global, Some(_)) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "globalMpnId",
+                "not_allowed",
+                "a global MPN ID belongs to no other organisation",
+            )]))
+        }
+        _ => {}
+    }
+    let now = Utc::now();
+    let row = PartnerRow {
+        mpn_id: body.mpn_id.get(),
+        kind: body.kind.as_str().to_owned(),
+        global_mpn_id: body.global_mpn_id.map(MpnId::get),
+        name: body.name.trim().to_owned(),
+        clouds: to_db_list(&body.clouds, Cloud::as_str),
+        country_codes: countries_to_db(&body.country_codes),
+        service_families: to_db_list(&body.service_families, ServiceFamily::as_str),
+        capabilities: to_db_list(&body.capabilities, Capability::as_str),
+        status: body
+            .status
+            .unwrap_or(PartnerStatus::Active)
+            .as_str()
+            .to_owned(),
+        contact_email: body.contact_email,
+        created_at: now,
+        updated_at: now,
+    };
+    let row = db
+        .transaction(move |conn| {
+            if let Some(global) = row.global_mpn_id {
+                check_organisation(partners::find(conn, global)?, global)?;
+            }
+            if partners::find(conn, row.mpn_id)?.is_some() {
+                return Err(already_registered(row.mpn_id));
+            }
+            partners::insert(conn, &row).map_err(|e| match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => already_registered(row.mpn_id),
+                other => other.into(),
+            })
+        })
+        .await?;
+    let partner = Partner::try_from(row)?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/partners/{}", partner.mpn_id)))
+        .json(partner))
+}
+
+fn already_registered(mpn_id: i32) -> ApiError {
+    ApiError::Conflict(format!("MPN ID {mpn_id} is already registered"))
+}
+
+fn check_organisation(global: Option<PartnerRow>, id: i32) -> Result<(), ApiError> {
+    let message = match global {
+        None => format!("no partner with MPN ID {id} is registered"),
+        Some(row) if row.kind != PartnerKind::Global.as_str() => {
+            format!("MPN ID {id} is a location, not an organisation's global id")
+        }
+        Some(_) => return Ok(()),
+    };
+    Err(ApiError::validation(vec![FieldError::new(
+        "globalMpnId",
+        "unknown_organisation",
+        message,
+    )]))
+}
+
+/// Read a partner
+///
+/// Any authenticated caller may read the directory.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "getPartner",
+    params(("mpnId" = MpnId, Path, description = "The partner's MPN ID")),
+    responses(
+        (status = 200, description = "The partner", body = Partner),
+        (status = 404, description = "No partner with this MPN ID", body = Problem),
+    ),
+)]
+#[get("/partners/{mpnId}")]
+pub async fn get_partner(
+    db: web::Data<Db>,
+    _caller: Caller,
+    mpn_id: web::Path<MpnId>,
+) -> Result<web::Json<Partner>, ApiError> {
+    let id = mpn_id.into_inner().get();
+    let row = db
+        .run(move |conn| Ok(partners::find(conn, id)?))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no partner with MPN ID {id}")))?;
+    Ok(web::Json(Partner::try_from(row)?))
+}
+
+/// Update a partner
+///
+/// Changes the given fields and keeps the others. Operators only. The kind and the
+/// organisation of an MPN ID never change.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "updatePartner",
+    params(("mpnId" = MpnId, Path, description = "The partner's MPN ID")),
+    request_body = PartnerPatch,
+    responses(
+        (status = 200, description = "The partner as changed", body = Partner),
+        (status = 404, description = "No partner with this MPN ID", body = Problem),
+    ),
+)]
+#[patch("/partners/{mpnId}")]
+pub async fn update_partner(
+    db: web::Data<Db>,
+    caller: Caller,
+    mpn_id: web::Path<MpnId>,
+    body: ValidJson<PartnerPatch>,
+) -> Result<web::Json<Partner>, ApiError> {
+    caller.require_operator()?;
+    let id = mpn_id.into_inner().get();
+    let patch = body.into_inner();
+    let changes = PartnerChanges {
+        name: patch.name.map(|n| n.trim().to_owned()),
+        clouds: patch.clouds.map(|v| to_db_list(&v, Cloud::as_str)),
+        country_codes: patch.country_codes.map(|v| countries_to_db(&v)),
+        service_families: patch
+            .service_families
+            .map(|v| to_db_list(&v, ServiceFamily::as_str)),
+        capabilities: patch
+            .capabilities
+            .map(|v| to_db_list(&v, Capability::as_str)),
+        status: patch.status.map(|s| s.as_str().to_owned()),
+        contact_email: patch.contact_email,
+        updated_at: Some(Utc::now()),
+    };
+    let row = db
+        .transaction(move |conn| {
+            if partners::find_for_update(conn, id)?.is_none() {
+                return Err(ApiError::NotFound(format!("no partner with MPN ID {id}")));
+            }
+            Ok(partners::update(conn, id, &changes)?)
+        })
+        .await?;
+    Ok(web::Json(Partner::try_from(row)?))
+}
+
+/// Filters of the partner search; all given filters must hold.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PartnerQuery {
+    /// Only partners serving this country/region (ISO 3166-1 alpha-2).
+    #[param(value_type = Option<String>, pattern = "^[A-Z]{2}$", example = "DK")]
+    pub country: Option<CountryCode>,
+    /// Only partners serving this service family.
+    pub service: Option<ServiceFamily>,
+    /// Only partners serving this cloud.
+    pub cloud: Option<Cloud>,
+    /// Only partners with this capability.
+    pub capability: Option<Capability>,
+    /// Only global ids or only locations.
+    pub kind: Option<PartnerKind>,
+    /// Only partners in this status.
+    pub status: Option<PartnerStatus>,
+    /// Free text: part of the name (case-insensitive) or an exact MPN ID; at most 100 characters.
+    #[param(max_length = 100, example = "fabrikam")]
+    pub q: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub limit: Option<i64>,
+    /// Cursor from the previous page's `nextCursor`.
+    pub cursor: Option<String>,
+}
+
+/// A page of partners.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerPage {
+    pub items: Vec<Partner>,
+    /// Cursor of the next page; null on the last.
+    #[schema(example = json!(null))]
+    pub next_cursor: Option<String>,
+}
+
+/// Search the partner directory
+///
+/// Finds partners by country/region, service family, cloud, capability and free text
+/// (R2), ordered by MPN ID. Any authenticated caller may search.
+#[utoipa::path(
+    tag = "partners",
+    operation_id = "searchPartners",
+    params(PartnerQuery),
+    responses((status = 200, description = "A page of partners", body = PartnerPage)),
+)]
+#[get("/partners")]
+pub async fn search_partners(
+    db: web::Data<Db>,
+    max: web::Data<MaxPageSize>,
+    _caller: Caller,
+    query: ValidQuery<PartnerQuery>,
+) -> Result<web::Json<PartnerPage>, ApiError> {
+    let query = query.into_inner();
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref(), **max)?;
+    let text = query
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    if text.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        return Err(ApiError::bad_parameter(
+            "q",
+            "too_long",
+            "q is at most 100 characters",
+        ));
+    }
+    let after_mpn_id = page
+        .after
+        .as_ref()
+        .map(|c| c.key().parse::<i32>())
+        .transpose()
+        .map_err(|_| {
+            ApiError::bad_parameter(
+                "cursor",
+                "invalid_cursor",
+                "the cursor is not one this service issued",
+            )
+        })?;
+    let filter = partners::PartnerFilter {
+        country: query.country.map(|c| c.as_str().to_owned()),
+        service: query.service.map(|s| s.as_str().to_owned()),
+        cloud: query.cloud.map(|c| c.as_str().to_owned()),
+        capability: query.capability.map(|c| c.as_str().to_owned()),
+        kind: query.kind.map(|k| k.as_str().to_owned()),
+        status: query.status.map(|s| s.as_str().to_owned()),
+        text,
+        after_mpn_id,
+    };
+    let limit = page.fetch();
+    let rows = db
+        .run(move |conn| Ok(partners::search(conn, &filter, limit)?))
+        .await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.mpn_id.to_string());
+    let items = rows
+        .into_iter()
+        .map(Partner::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(web::Json(PartnerPage { items, next_cursor }))
+}

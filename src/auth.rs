@@ -1,0 +1,273 @@
+//! Bearer-JWT authentication (SPEC section 5).
+
+use std::future::{ready, Ready};
+
+use actix_web::http::header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::JwtSettings;
+use crate::domain::MpnId;
+use crate::error::ApiError;
+
+/// What a caller may act as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    #[serde(rename = "operator")]
+    Operator,
+    #[serde(rename = "tenantAdmin")]
+    TenantAdmin,
+    #[serde(rename = "partner")]
+    Partner,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned()))
+            .map_err(|_| format!("unknown role {s:?}: expected operator, tenantAdmin or partner"))
+    }
+}
+
+/// The claims this service reads and mints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mpn: Option<String>,
+}
+
+/// An authenticated caller. Roles that need a scope carry it, so a tenant admin always
+/// has a tenant and a partner always has an MPN ID.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub sub: String,
+    pub operator: bool,
+    pub admin_of: Option<Uuid>,
+    pub partner: Option<MpnId>,
+}
+
+impl Caller {
+    pub fn is_admin_of(&self, tenant: Uuid) -> bool {
+        self.admin_of == Some(tenant)
+    }
+
+    pub fn require_operator(&self) -> Result<(), ApiError> {
+        if self.operator {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("this call is for operators".into()))
+        }
+    }
+
+    /// Reading a tenant's own data: its admins and operators. Any other caller with a
+    /// tenant role learns nothing, not even that the tenant exists (SPEC section 5).
+    pub fn require_tenant_access(&self, tenant: Uuid) -> Result<(), ApiError> {
+        if self.operator || self.is_admin_of(tenant) {
+            Ok(())
+        } else if self.admin_of.is_some() {
+            Err(ApiError::NotFound(format!("no tenant {tenant}")))
+        } else {
+            Err(ApiError::Forbidden(
+                "this call is for the tenant's admins".into(),
+            ))
+        }
+    }
+}
+
+/// Verifies tokens, and mints them where a shared secret is configured.
+pub struct Authenticator {
+    hs256: Option<(EncodingKey, DecodingKey)>,
+    rs256: Option<DecodingKey>,
+    issuer: String,
+    audience: String,
+    leeway_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read the RS256 public key file {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("the RS256 public key file {path} is not a PEM RSA public key: {cause}")]
+    Parse {
+        path: String,
+        cause: jsonwebtoken::errors::Error,
+    },
+}
+
+impl Authenticator {
+    /// Builds the verifier; with no key at all it returns `None` (development mode).
+    pub fn from_settings(settings: &JwtSettings) -> Result<Option<Self>, KeyError> {
+        if settings.hs256_secret.is_none() && settings.rs256_public_key_file.is_none() {
+            return Ok(None);
+        }
+        let rs256 = match &settings.rs256_public_key_file {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|cause| KeyError::Read {
+                    path: path.clone(),
+                    cause,
+                })?;
+                Some(
+                    DecodingKey::from_rsa_pem(&pem).map_err(|cause| KeyError::Parse {
+                        path: path.clone(),
+                        cause,
+                    })?,
+                )
+            }
+        };
+        Ok(Some(Self::new(
+            settings,
+            settings.hs256_secret.as_deref(),
+            rs256,
+        )))
+    }
+
+    /// Development mode: a random secret nobody else knows, valid until the process ends.
+    pub fn development(settings: &JwtSettings) -> (Self, String) {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let secret = hex::encode(bytes);
+        (Self::new(settings, Some(&secret), None), secret)
+    }
+
+    fn new(settings: &JwtSettings, secret: Option<&str>, rs256: Option<DecodingKey>) -> Self {
+        Authenticator {
+            hs256: secret.map(|s| {
+                (
+                    EncodingKey::from_secret(s.as_bytes()),
+                    DecodingKey::from_secret(s.as_bytes()),
+                )
+            }),
+            rs256,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            leeway_secs: settings.leeway.as_secs(),
+        }
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let bad =
+            |why: &str| ApiError::Unauthorized(format!("the bearer token is not valid: {why}"));
+        // `alg: none` and unknown algorithms fail here: jsonwebtoken has no such variant.
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| bad("malformed token or unsupported algorithm"))?;
+        // Each algorithm has its own key, so an HS256 token signed with the RSA public
+        // key (algorithm confusion) is checked against the HS256 secret and fails.
+        let key = match header.alg {
+            Algorithm::HS256 => self.hs256.as_ref().map(|(_, d)| d),
+            Algorithm::RS256 => self.rs256.as_ref(),
+            _ => None,
+        }
+        .ok_or_else(|| bad("algorithm not accepted"))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = self.leeway_secs;
+        validation.validate_nbf = true;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            match e.kind() {
+                K::ExpiredSignature => bad("expired"),
+                K::InvalidIssuer => bad("wrong issuer"),
+                K::InvalidAudience => bad("wrong audience"),
+                K::InvalidSignature => bad("bad signature"),
+                K::ImmatureSignature => bad("not valid yet"),
+                K::MissingRequiredClaim(c) => bad(&format!("missing claim {c}")),
+                _ => bad("malformed claims"),
+            }
+        })?;
+        caller_from(data.claims).map_err(|why| bad(&why))
+    }
+
+    /// Mints a token with the shared secret; `None` where only a public key is configured.
+    pub fn mint(&self, claims: &Claims) -> Option<String> {
+        let (encoding, _) = self.hs256.as_ref()?;
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, encoding).ok()
+    }
+
+    /// Claims for a token of this service's issuer and audience.
+    pub fn claims(
+        &self,
+        sub: &str,
+        role: Role,
+        tid: Option<Uuid>,
+        mpn: Option<MpnId>,
+        ttl_secs: i64,
+    ) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: sub.to_owned(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + ttl_secs,
+            iat: now,
+            roles: vec![serde_json::to_value(role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()],
+            tid,
+            mpn: mpn.map(|m| m.to_string()),
+        }
+    }
+}
+
+fn caller_from(claims: Claims) -> Result<Caller, String> {
+    let roles: Vec<Role> = claims.roles.iter().filter_map(|r| r.parse().ok()).collect();
+    let admin_of = if roles.contains(&Role::TenantAdmin) {
+        Some(claims.tid.ok_or("a tenantAdmin token needs a tid claim")?)
+    } else {
+        None
+    };
+    let partner = if roles.contains(&Role::Partner) {
+        let mpn = claims.mpn.ok_or("a partner token needs an mpn claim")?;
+        Some(MpnId::parse(&mpn).map_err(|e| format!("mpn claim: {e}"))?)
+    } else {
+        None
+    };
+    Ok(Caller {
+        sub: claims.sub,
+        operator: roles.contains(&Role::Operator),
+        admin_of,
+        partner,
+    })
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let auth = req
+        .app_data::<web::Data<Authenticator>>()
+        .ok_or_else(|| ApiError::internal("no authenticator configured"))?;
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::Unauthorized("an Authorization: Bearer token is required".into())
+    })?;
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("the Authorization header is not text".into()))?;
+    let token = text
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization scheme must be Bearer".into()))?;
+    auth.verify(token)
+}

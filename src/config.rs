@@ -1,0 +1,115 @@
+//! Typed settings, each read from an environment variable with a documented default.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// HS256 shared secret; `None` with no RS256 key either means development mode.
+    pub hs256_secret: Option<String>,
+    /// PEM file of an RS256 public key.
+    pub rs256_public_key_file: Option<String>,
+    pub issuer: String,
+    pub audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub workers: usize,
+    pub pool_size: u32,
+    pub pool_acquire_timeout: Duration,
+    pub db_connect_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub body_limit: usize,
+    pub max_page_size: i64,
+    pub migrate_on_start: bool,
+    pub log_format: LogFormat,
+    pub jwt: JwtSettings,
+}
+
+/// A setting whose value cannot be used; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}={value:?} is not valid: {reason}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/partnerlink";
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, SettingError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|e: T::Err| SettingError {
+            name,
+            reason: e.to_string(),
+            value,
+        }),
+    }
+}
+
+fn millis(name: &'static str, default_ms: u64) -> Result<Duration, SettingError> {
+    parsed(name, default_ms).map(Duration::from_millis)
+}
+
+impl Settings {
+    /// Reads every setting from the environment.
+    pub fn from_env() -> Result<Self, SettingError> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(SettingError {
+                    name: "LOG_FORMAT",
+                    value: other.to_owned(),
+                    reason: "expected text or json".into(),
+                })
+            }
+        };
+        Ok(Settings {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            listen: parsed(
+                "PARTNERLINK_LISTEN",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
+            workers: parsed("PARTNERLINK_WORKERS", cores)?.max(1),
+            // Requests hold a connection only inside one blocking closure; a few per core
+            // keep PostgreSQL busy without queueing inside it.
+            pool_size: parsed("PARTNERLINK_POOL_SIZE", (cores as u32 * 4).clamp(4, 32))?.max(1),
+            pool_acquire_timeout: millis("PARTNERLINK_POOL_ACQUIRE_TIMEOUT_MS", 2_000)?,
+            db_connect_timeout: millis("PARTNERLINK_DB_CONNECT_TIMEOUT_MS", 3_000)?,
+            statement_timeout: millis("PARTNERLINK_STATEMENT_TIMEOUT_MS", 5_000)?,
+            body_limit: parsed("PARTNERLINK_BODY_LIMIT_BYTES", 64 * 1024)?,
+            max_page_size: parsed("PARTNERLINK_MAX_PAGE_SIZE", 200i64)?.clamp(1, 1_000),
+            migrate_on_start: parsed("PARTNERLINK_MIGRATE_ON_START", true)?,
+            log_format,
+            jwt: JwtSettings {
+                hs256_secret: var("PARTNERLINK_JWT_HS256_SECRET"),
+                rs256_public_key_file: var("PARTNERLINK_JWT_RS256_PUBLIC_KEY_FILE"),
+                issuer: var("PARTNERLINK_JWT_ISSUER").unwrap_or_else(|| "partnerlink-dev".into()),
+                audience: var("PARTNERLINK_JWT_AUDIENCE").unwrap_or_else(|| "partnerlink".into()),
+                leeway: Duration::from_secs(parsed("PARTNERLINK_JWT_LEEWAY_SECS", 30u64)?),
+            },
+        })
+    }
+}

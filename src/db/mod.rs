@@ -1,0 +1,255 @@
+//! Database access: the pool, start-up (create, migrate) and one module per resource.
+
+pub mod models;
+pub mod partners;
+pub mod products;
+pub mod schema;
+pub mod tenants;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::PgConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::Settings;
+use crate::error::ApiError;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Key of the advisory lock that serialises migrations of instances starting together.
+const MIGRATION_LOCK: i64 = 0x7061_7274_6e65_726c; // "partnerl"
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// The pool and how many callers are waiting for a connection (for `/metrics`).
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+    waiting: Arc<AtomicI64>,
+}
+
+#[derive(Debug)]
+struct SessionSettings {
+    statement_timeout_ms: u128,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET TIME ZONE 'UTC'",
+            self.statement_timeout_ms
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Why the service cannot start against its database; each says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot reach PostgreSQL at {url}: {cause}. Start PostgreSQL or set DATABASE_URL")]
+    Unreachable { url: String, cause: String },
+    #[error("cannot create the database {name} at {url}: {cause}. Create it, or connect as a user that may")]
+    Create {
+        name: String,
+        url: String,
+        cause: String,
+    },
+    #[error("migrating the database at {url} failed: {cause}")]
+    Migrate { url: String, cause: String },
+}
+
+/// The URL with any password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={}", timeout.as_secs().max(1))
+}
+
+/// Splits `…/name?query` into the database name and the same URL on another database.
+fn database_name(url: &str) -> Option<(String, String)> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let slash = base.rfind('/')?;
+    if base[..slash].ends_with('/') {
+        return None;
+    }
+    let name = base[slash + 1..].to_owned();
+    let other = |db: &str| match query {
+        Some(q) => format!("{}/{db}?{q}", &base[..slash]),
+        None => format!("{}/{db}", &base[..slash]),
+    };
+    Some((name, other("postgres")))
+}
+
+/// Connects, creating the database first when it does not exist.
+pub fn connect_or_create(url: &str, timeout: Duration) -> Result<PgConnection, StartupError> {
+    let url = with_connect_timeout(url, timeout);
+    match PgConnection::establish(&url) {
+        Ok(conn) => Ok(conn),
+        Err(e) if e.to_string().contains("does not exist") => {
+            let (name, admin_url) =
+                database_name(&url).ok_or_else(|| StartupError::Unreachable {
+                    url: redact(&url),
+                    cause: e.to_string(),
+                })?;
+            let create = |cause: String| StartupError::Create {
+                name: name.clone(),
+                url: redact(&url),
+                cause,
+            };
+            let mut admin =
+                PgConnection::establish(&admin_url).map_err(|e| create(e.to_string()))?;
+            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            match diesel::sql_query(format!("CREATE DATABASE {quoted}")).execute(&mut admin) {
+                Ok(_) => tracing::info!(database = %name, "created the database"),
+                // Another instance created it first.
+                Err(e) if e.to_string().contains("already exists") => {}
+                Err(e) => return Err(create(e.to_string())),
+            }
+            PgConnection::establish(&url).map_err(|e| StartupError::Unreachable {
+                url: redact(&url),
+                cause: e.to_string(),
+            })
+        }
+        Err(e) => Err(StartupError::Unreachable {
+            url: redact(&url),
+            cause: e.to_string().trim().replace('\n', " "),
+        }),
+    }
+}
+
+/// Runs pending migrations; concurrent starters wait on an advisory lock.
+pub fn migrate(conn: &mut PgConnection, url: &str) -> Result<usize, StartupError> {
+    let failed = |cause: String| StartupError::Migrate {
+        url: redact(url),
+        cause,
+    };
+    // The fast path takes no lock: most starts have nothing to do.
+    if !conn
+        .has_pending_migration(MIGRATIONS)
+        .map_err(|e| failed(e.to_string()))?
+    {
+        return Ok(0);
+    }
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .execute(conn)
+        .map_err(|e| failed(e.to_string()))?;
+    let result = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|done| done.len())
+        .map_err(|e| failed(e.to_string()));
+    let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .execute(conn)
+        .map_err(|e| failed(e.to_string()));
+    let applied = result?;
+    unlocked?;
+    Ok(applied)
+}
+
+impl Db {
+    /// Builds the pool without connecting, so the service starts (not ready) while the
+    /// database is down, and recovers by itself when it returns.
+    pub fn new(settings: &Settings) -> Self {
+        let manager = ConnectionManager::<PgConnection>::new(with_connect_timeout(
+            &settings.database_url,
+            settings.db_connect_timeout,
+        ));
+        let pool = Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(settings.pool_acquire_timeout)
+            .connection_customizer(Box::new(SessionSettings {
+                statement_timeout_ms: settings.statement_timeout.as_millis(),
+            }))
+            .build_unchecked(manager);
+        Db {
+            pool,
+            waiting: Arc::new(AtomicI64::new(0)),
+        }
+    }
+
+    /// Runs `f` with one pooled connection on the blocking thread pool.
+    pub async fn run<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        web::block(move || {
+            db.waiting.fetch_add(1, Ordering::Relaxed);
+            let conn = db.pool.get();
+            db.waiting.fetch_sub(1, Ordering::Relaxed);
+            let mut conn = conn?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` in one transaction: every write of a request commits or none does.
+    pub async fn transaction<F, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(f)).await
+    }
+
+    /// Connections open, idle, and callers waiting for one.
+    pub fn stats(&self) -> (u32, u32, i64) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.waiting.load(Ordering::Relaxed),
+        )
+    }
+
+    pub fn max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn finds_the_database_name() {
+        assert_eq!(
+            database_name("postgres://u@h:5432/app?connect_timeout=3"),
+            Some((
+                "app".into(),
+                "postgres://u@h:5432/postgres?connect_timeout=3".into()
+            ))
+        );
+    }
+}

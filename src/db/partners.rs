@@ -1,0 +1,104 @@
+use diesel::prelude::*;
+
+use super::models::{PartnerChanges, PartnerRow};
+use super::schema::partners;
+
+/// Filters of the partner directory search (R2); every one narrows the result.
+#[derive(Debug, Default)]
+pub struct PartnerFilter {
+    pub country: Option<String>,
+    pub service: Option<String>,
+    pub cloud: Option<String>,
+    pub capability: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    /// Free text: part of the name, or an exact MPN ID.
+    pub text: Option<String>,
+    pub after_mpn_id: Option<i32>,
+}
+
+pub fn insert(conn: &mut PgConnection, row: &PartnerRow) -> QueryResult<PartnerRow> {
+    diesel::insert_into(partners::table)
+        .values(row)
+        .returning(PartnerRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut PgConnection, mpn_id: i32) -> QueryResult<Option<PartnerRow>> {
+    partners::table
+        .find(mpn_id)
+        .select(PartnerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Locks the partner row so a concurrent change waits for this transaction.
+pub fn find_for_update(conn: &mut PgConnection, mpn_id: i32) -> QueryResult<Option<PartnerRow>> {
+    partners::table
+        .find(mpn_id)
+        .select(PartnerRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    mpn_id: i32,
+    changes: &PartnerChanges,
+) -> QueryResult<PartnerRow> {
+    diesel::update(partners::table.find(mpn_id))
+        .set(changes)
+        .returning(PartnerRow::as_returning())
+        .get_result(conn)
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn search(
+    conn: &mut PgConnection,
+    filter: &PartnerFilter,
+    limit: i64,
+) -> QueryResult<Vec<PartnerRow>> {
+    let mut query = partners::table.select(PartnerRow::as_select()).into_boxed();
+    if let Some(country) = &filter.country {
+        query = query.filter(partners::country_codes.contains(vec![country.clone()]));
+    }
+    if let Some(service) = &filter.service {
+        query = query.filter(partners::service_families.contains(vec![service.clone()]));
+    }
+    if let Some(cloud) = &filter.cloud {
+        query = query.filter(partners::clouds.contains(vec![cloud.clone()]));
+    }
+    if let Some(capability) = &filter.capability {
+        query = query.filter(partners::capabilities.contains(vec![capability.clone()]));
+    }
+    if let Some(kind) = &filter.kind {
+        query = query.filter(partners::kind.eq(kind.clone()));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(partners::status.eq(status.clone()));
+    }
+    if let Some(text) = &filter.text {
+        let pattern = format!("%{}%", escape_like(text));
+        match text.parse::<i32>() {
+            Ok(id) => {
+                query = query.filter(partners::name.ilike(pattern).or(partners::mpn_id.eq(id)))
+            }
+            Err(_) => query = query.filter(partners::name.ilike(pattern)),
+        }
+    }
+    if let Some(after) = filter.after_mpn_id {
+        query = query.filter(partners::mpn_id.gt(after));
+    }
+    query.order(partners::mpn_id).limit(limit).load(conn)
+}

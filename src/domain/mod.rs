@@ -1,0 +1,106 @@
+//! Domain types and rules that need no database.
+
+pub mod country;
+pub mod cursor;
+pub mod mpn_id;
+
+pub use country::CountryCode;
+pub use cursor::Cursor;
+pub use mpn_id::MpnId;
+
+/// A closed set of names stored as text and written in camelCase on the wire.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Reads a value the database's CHECK constraint already vetted.
+            pub fn from_db(text: &str) -> Result<Self, crate::error::ApiError> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(crate::error::ApiError::internal(format!(
+                        concat!("unexpected ", stringify!($name), " in the database: {}"), other
+                    ))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// The Microsoft cloud a tenant lives in.
+    Cloud {
+        /// Microsoft 365 worldwide (`o365-worldwide`).
+        Worldwide => "worldwide",
+        /// Office 365 operated by 21Vianet in China (`o365-21vianet`).
+        China21Vianet => "china21Vianet",
+    }
+}
+
+text_enum! {
+    /// The family of services a product belongs to and a partner serves.
+    ServiceFamily {
+        Microsoft365 => "microsoft365",
+        Dynamics365 => "dynamics365",
+        PowerPlatform => "powerPlatform",
+        Azure => "azure",
+    }
+}
+
+text_enum! {
+    /// What a partner is authorised to do for customers.
+    Capability {
+        Advisor => "advisor",
+        Reseller => "reseller",
+        DelegatedAdmin => "delegatedAdmin",
+    }
+}
+
+text_enum! {
+    /// A partner organisation (global, PGA) or one of its business locations (PLA).
+    PartnerKind {
+        Global => "global",
+        Location => "location",
+    }
+}
+
+text_enum! {
+    /// Whether a partner may currently be attached to anything.
+    PartnerStatus {
+        Active => "active",
+        Suspended => "suspended",
+    }
+}
+
+/// Converts stored text values into their enum, failing on anything unexpected.
+pub fn from_db_list<T>(
+    values: &[String],
+    parse: impl Fn(&str) -> Result<T, crate::error::ApiError>,
+) -> Result<Vec<T>, crate::error::ApiError> {
+    values.iter().map(|v| parse(v)).collect()
+}
+
+/// The stored form of a list of enum values: sorted, without duplicates.
+pub fn to_db_list<T: Ord + Copy>(values: &[T], as_str: impl Fn(T) -> &'static str) -> Vec<String> {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted.into_iter().map(|v| as_str(v).to_owned()).collect()
+}

@@ -1,0 +1,125 @@
+//! Prometheus metrics, written in the text exposition format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds of the latency histogram buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Default)]
+struct Series {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<(String, String), Histogram>,
+}
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// Request counts by route template and status, and latency by route template.
+#[derive(Default)]
+pub struct Metrics {
+    series: Mutex<Series>,
+}
+
+impl Metrics {
+    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let Ok(mut series) = self.series.lock() else {
+            return;
+        };
+        *series
+            .requests
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
+        let histogram = series
+            .latency
+            .entry((method.to_owned(), route.to_owned()))
+            .or_default();
+        let seconds = elapsed.as_secs_f64();
+        for (bound, count) in BUCKETS.iter().zip(histogram.counts.iter_mut()) {
+            if seconds <= *bound {
+                *count += 1;
+            }
+        }
+        histogram.count += 1;
+        histogram.sum += seconds;
+    }
+
+    /// The exposition text, with the pool's gauges (`open`, `idle`, `waiting`, `max`).
+    pub fn render(&self, pool: (u32, u32, i64), pool_max: u32) -> String {
+        let mut out = String::new();
+        let (open, idle, waiting) = pool;
+        let gauges = [
+            (
+                "partnerlink_db_pool_connections",
+                "Connections open in the pool.",
+                open as i64,
+            ),
+            (
+                "partnerlink_db_pool_idle",
+                "Idle connections in the pool.",
+                idle as i64,
+            ),
+            (
+                "partnerlink_db_pool_waiting",
+                "Requests waiting for a connection.",
+                waiting,
+            ),
+            (
+                "partnerlink_db_pool_max",
+                "Largest size of the pool.",
+                pool_max as i64,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        let Ok(series) = self.series.lock() else {
+            return out;
+        };
+        out.push_str(
+            "# HELP partnerlink_http_requests_total HTTP requests by route template and status.\n",
+        );
+        out.push_str("# TYPE partnerlink_http_requests_total counter\n");
+        for ((method, route, status), n) in &series.requests {
+            let _ = writeln!(
+                out,
+                "partnerlink_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                escape(route)
+            );
+        }
+        out.push_str("# HELP partnerlink_http_request_duration_seconds HTTP request latency.\n");
+        out.push_str("# TYPE partnerlink_http_request_duration_seconds histogram\n");
+        for ((method, route), h) in &series.latency {
+            let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
+            for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
+                let _ = writeln!(
+                    out,
+                    "partnerlink_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "partnerlink_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n\
+                 partnerlink_http_request_duration_seconds_sum{{{labels}}} {}\n\
+                 partnerlink_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count, h.sum, h.count
+            );
+        }
+        out
+    }
+}
+
+fn escape(label: &str) -> String {
+    label.replace('\\', "\\\\").replace('"', "\\\"")
+}

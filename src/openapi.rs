@@ -1,0 +1,170 @@
+//! The OpenAPI document: a base with `info`, completed from the handlers' paths.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as Document, RefOr, ResponseBuilder};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "partnerlink",
+        description = "The system of record for which partners a Microsoft 365 customer tenant \
+works with: the subscription advisor (registered partner) of each subscription, reseller \
+relationships and delegated administrator relationships, in the worldwide cloud and in \
+Office 365 operated by 21Vianet.\n\nEvery `/v1` call needs `Authorization: Bearer <JWT>` \
+with roles `operator`, `tenantAdmin` (claim `tid`) or `partner` (claim `mpn`). Every error \
+is an RFC 9457 `application/problem+json` document with a stable `code`.",
+        contact(name = "partnerlink team", email = "partnerlink@example.com"),
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    servers((url = "http://127.0.0.1:8080", description = "Local development")),
+    tags(
+        (name = "tenants", description = "Customer tenants"),
+        (name = "products", description = "The product catalogue"),
+        (name = "partners", description = "The partner directory (R2)"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    ),
+    components(schemas(Problem, FieldError)),
+)]
+struct BaseDoc;
+
+/// Registers every documented route; the same function feeds the server and the document.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    use crate::api::{health, partners, products, tenants};
+    cfg.service(
+        utoipa_actix_web::scope("/v1")
+            .service(tenants::create_tenant)
+            .service(tenants::get_tenant)
+            .service(products::list_products)
+            .service(partners::create_partner)
+            .service(partners::search_partners)
+            .service(partners::get_partner)
+            .service(partners::update_partner),
+    )
+    .service(health::live)
+    .service(health::ready)
+    .service(health::metrics);
+}
+
+/// The complete document, as served at `/openapi.json` and committed in `openapi/`.
+pub fn document() -> Document {
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(BaseDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    complete(&mut doc);
+    doc
+}
+
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                "Problem",
+            )))),
+        )
+        .into()
+}
+
+/// Adds what every operation shares, so handlers state only what is their own:
+/// the bearer requirement on `/v1`, the generic problem responses, and the problem
+/// media type on every error response.
+fn complete(doc: &mut Document) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "A JWT with the claims sub, roles, tid (tenant admin) and mpn (partner).",
+                ))
+                .build(),
+        ),
+    );
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let v1 = path.starts_with("/v1/");
+        let has_path_params = path.contains('{');
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            complete_operation(op, v1, has_path_params);
+        }
+    }
+}
+
+fn complete_operation(op: &mut Operation, v1: bool, has_path_params: bool) {
+    let has_body = op.request_body.is_some();
+    let has_query = op.parameters.as_ref().is_some_and(|ps| {
+        ps.iter()
+            .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+    });
+    let mut generic: Vec<(&str, &str)> = Vec::new();
+    if v1 {
+        op.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+        generic.push(("401", "Missing, expired or invalid bearer token"));
+        generic.push(("403", "The caller's roles do not allow this call"));
+        generic.push(("500", "Internal error; the problem carries the request id"));
+        generic.push((
+            "503",
+            "The database is unavailable; retry after `Retry-After` seconds",
+        ));
+    }
+    if has_body {
+        generic.push(("400", "The body is not well-formed JSON"));
+        generic.push(("413", "The body is larger than the configured limit"));
+        generic.push(("415", "The body is not `application/json`"));
+        generic.push((
+            "422",
+            "A field is missing, unknown, of the wrong type or invalid",
+        ));
+    }
+    if has_path_params || has_query {
+        generic.push(("400", "A path or query parameter is invalid"));
+    }
+    if has_path_params && v1 {
+        generic.push((
+            "404",
+            "The resource does not exist or is not visible to the caller",
+        ));
+    }
+    for (status, description) in generic {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem_response(description));
+    }
+    for response in op.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            if let Some(content) = response.content.shift_remove("application/json") {
+                let is_problem = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
+                let media = if is_problem {
+                    PROBLEM_JSON
+                } else {
+                    "application/json"
+                };
+                response.content.insert(media.to_owned(), content);
+            }
+        }
+    }
+}
