@@ -313,8 +313,10 @@ pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
     fn walk(prefix: &str, errors: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
         use validator::ValidationErrorsKind as K;
         for (field, kind) in errors.errors() {
+            // Wire names are camelCase; validator reports the Rust field names.
+            let field = camel_case(field);
             let path = if prefix.is_empty() {
-                field.to_string()
+                field
             } else {
                 format!("{prefix}.{field}")
             };
@@ -338,6 +340,22 @@ pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
     let mut out = Vec::new();
     walk("", errors, &mut out);
     out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
     out
 }
 

@@ -1,0 +1,12 @@
+//! Integration tests: the real HTTP application against real PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod auth;
+mod errors;
+mod openapi;
+mod operations;
+mod partners;
+mod products;
+mod tenants;
