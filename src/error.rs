@@ -166,8 +166,24 @@ impl ApiError {
                     detail,
                 }
             }
-            None if in_path => ApiError::bad_parameter(field, "invalid_value", message),
-            None => ApiError::validation(vec![FieldError::new(field, "invalid_value", message)]),
+            None => {
+                let field = if field == "." { "" } else { field };
+                // serde names a missing field only in its message.
+                let missing = message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.strip_suffix('`'));
+                let (field, code) = match missing {
+                    Some(name) if field.is_empty() => (name.to_owned(), "required"),
+                    Some(name) => (format!("{field}.{name}"), "required"),
+                    None if message.starts_with("unknown field") => (field.to_owned(), "unknown_field"),
+                    None => (field.to_owned(), "invalid_value"),
+                };
+                if in_path {
+                    ApiError::bad_parameter(&field, code, message)
+                } else {
+                    ApiError::validation(vec![FieldError::new(field, code, message)])
+                }
+            }
         }
     }
 

@@ -64,7 +64,7 @@ async fn tenant_fields_are_validated() {
         (json!({"displayName": "C", "cloud": "worldwide", "countryCode": "XX"}), "countryCode"),
         (json!({"displayName": "C", "cloud": "worldwide", "countryCode": "dk"}), "countryCode"),
         (json!({"displayName": "C", "cloud": "china21Vianet", "countryCode": "DK"}), "countryCode"),
-        (json!({"cloud": "worldwide", "countryCode": "DK"}), ""),
+        (json!({"cloud": "worldwide", "countryCode": "DK"}), "displayName"),
     ] {
         let res = app.post("/v1/tenants", &op, body.clone()).await;
         let p = problem(res, 422).await;
