@@ -47,6 +47,21 @@ pub struct Claims {
     pub mpn: Option<String>,
 }
 
+/// The claims read from a verified token. `exp`, `iss`, `aud` and `sub` are checked by
+/// the validation; `aud` may be a string or a list and `iat` is optional (RFC 7519), so
+/// neither is read here.
+#[derive(Debug, Deserialize)]
+struct TokenClaims {
+    #[serde(default)]
+    sub: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    tid: Option<Uuid>,
+    #[serde(default)]
+    mpn: Option<String>,
+}
+
 /// An authenticated caller. Roles that need a scope carry it, so a tenant admin always
 /// has a tenant and a partner always has an MPN ID.
 #[derive(Debug, Clone)]
@@ -177,7 +192,7 @@ impl Authenticator {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = self.leeway_secs;
         validation.validate_nbf = true;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| {
+        let data = jsonwebtoken::decode::<TokenClaims>(token, key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind as K;
             match e.kind() {
                 K::ExpiredSignature => bad("expired"),
@@ -189,7 +204,13 @@ impl Authenticator {
                 _ => bad("malformed claims"),
             }
         })?;
-        caller_from(data.claims).map_err(|why| bad(&why))
+        let caller = caller_from(data.claims).map_err(|why| bad(&why))?;
+        if !(caller.operator || caller.admin_of.is_some() || caller.partner.is_some()) {
+            return Err(ApiError::Forbidden(
+                "the token grants none of the roles operator, tenantAdmin or partner".into(),
+            ));
+        }
+        Ok(caller)
     }
 
     /// Mints a token with the shared secret; `None` where only a public key is configured.
@@ -224,7 +245,10 @@ impl Authenticator {
     }
 }
 
-fn caller_from(claims: Claims) -> Result<Caller, String> {
+fn caller_from(claims: TokenClaims) -> Result<Caller, String> {
+    if claims.sub.trim().is_empty() {
+        return Err("the sub claim is empty".into());
+    }
     let roles: Vec<Role> = claims.roles.iter().filter_map(|r| r.parse().ok()).collect();
     let admin_of = if roles.contains(&Role::TenantAdmin) {
         Some(claims.tid.ok_or("a tenantAdmin token needs a tid claim")?)

@@ -120,6 +120,25 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    NoAdvisor(String),
+    #[error("no partner with MPN ID {0} is registered")]
+    PartnerNotFound(String),
+    #[error("{detail}")]
+    PartnerNotEligible {
+        condition: &'static str,
+        detail: String,
+    },
+    #[error("{detail}")]
+    PartnerIdNotTransactable { detail: String },
+    #[error("{0}")]
+    PartnerInitiatedOnly(String),
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    #[error("{0}")]
+    InvalidTransition(String),
+    #[error("{0}")]
     Unavailable(String),
     /// The cause is logged where the error is made; clients see a generic message.
     #[error("internal error")]
@@ -175,7 +194,9 @@ impl ApiError {
                 let (field, code) = match missing {
                     Some(name) if field.is_empty() => (name.to_owned(), "required"),
                     Some(name) => (format!("{field}.{name}"), "required"),
-                    None if message.starts_with("unknown field") => (field.to_owned(), "unknown_field"),
+                    None if message.starts_with("unknown field") => {
+                        (field.to_owned(), "unknown_field")
+                    }
                     None => (field.to_owned(), "invalid_value"),
                 };
                 if in_path {
@@ -199,6 +220,14 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::RouteNotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
+            ApiError::NoAdvisor(_) => "no_advisor",
+            ApiError::PartnerNotFound(_) => "partner_not_found",
+            ApiError::PartnerNotEligible { .. } => "partner_not_eligible",
+            ApiError::PartnerIdNotTransactable { .. } => "partner_id_not_transactable",
+            ApiError::PartnerInitiatedOnly(_) => "partner_initiated_only",
+            ApiError::PreconditionFailed(_) => "precondition_failed",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::InvalidTransition(_) => "invalid_transition",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal => "internal_error",
         }
@@ -216,6 +245,14 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::RouteNotFound(_) => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Conflict(_) => "Conflict",
+            ApiError::NoAdvisor(_) => "No advisor",
+            ApiError::PartnerNotFound(_) => "Partner not found",
+            ApiError::PartnerNotEligible { .. } => "Partner not eligible",
+            ApiError::PartnerIdNotTransactable { .. } => "Partner ID not transactable",
+            ApiError::PartnerInitiatedOnly(_) => "Partner-initiated only",
+            ApiError::PreconditionFailed(_) => "Precondition failed",
+            ApiError::IdempotencyKeyReused => "Idempotency key reused",
+            ApiError::InvalidTransition(_) => "Invalid transition",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal => "Internal server error",
         }
@@ -237,6 +274,13 @@ impl ApiError {
                 vec![FieldError::new(
                     field.clone(),
                     "invalid_mpn_id",
+                    detail.clone(),
+                )]
+            }
+            ApiError::PartnerNotEligible { condition, detail } => {
+                vec![FieldError::new(
+                    *condition,
+                    "partner_not_eligible",
                     detail.clone(),
                 )]
             }
@@ -268,7 +312,14 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::InvalidTransition(_) => StatusCode::CONFLICT,
+            ApiError::NoAdvisor(_) => StatusCode::NOT_FOUND,
+            ApiError::PartnerNotFound(_)
+            | ApiError::PartnerNotEligible { .. }
+            | ApiError::PartnerIdNotTransactable { .. }
+            | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PartnerInitiatedOnly(_) => StatusCode::FORBIDDEN,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -43,31 +43,40 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// serde_json's message without its " at line L column C" suffix.
+fn bare_message(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    message
+        .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+        .unwrap_or(&message)
+        .to_owned()
+}
+
 /// Deserialises JSON, reporting `invalid_mpn_id` and the field path of data errors.
 pub fn parse_json<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        let message = message
-            .strip_suffix(&format!(
-                " at line {} column {}",
-                inner.line(),
-                inner.column()
-            ))
-            .unwrap_or(&message)
-            .to_owned();
-        if inner.is_data() {
-            ApiError::from_deserialize(&field, &message, false)
-        } else {
-            ApiError::MalformedJson(format!(
-                "the body is not valid JSON: {message} (line {}, column {})",
-                inner.line(),
-                inner.column()
-            ))
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => value,
+        Err(e) => {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_data() {
+                return Err(ApiError::from_deserialize(
+                    &field,
+                    &bare_message(&inner),
+                    false,
+                ));
+            }
+            return Err(type_error_in_valid_json::<T>(body).unwrap_or_else(|| {
+                ApiError::MalformedJson(format!(
+                    "the body is not valid JSON: {} (line {}, column {})",
+                    bare_message(&inner),
+                    inner.line(),
+                    inner.column()
+                ))
+            }));
         }
-    })?;
+    };
     de.end().map_err(|e| {
         ApiError::MalformedJson(format!("the body has data after the JSON value: {e}"))
     })?;
@@ -75,6 +84,20 @@ pub fn parse_json<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiE
         .validate()
         .map_err(|e| ApiError::validation(field_errors(&e)))?;
     Ok(value)
+}
+
+/// serde_json reports some wrong types (an array or a number where an enum is expected)
+/// as syntax errors. When the body is well-formed JSON, the same body is read again
+/// through a `Value`, which names the wrong type and its field path as a data error.
+fn type_error_in_valid_json<T: DeserializeOwned>(body: &[u8]) -> Option<ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let e = serde_path_to_error::deserialize::<_, T>(value).err()?;
+    let field = e.path().to_string();
+    Some(ApiError::from_deserialize(
+        &field,
+        &bare_message(e.inner()),
+        false,
+    ))
 }
 
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
@@ -141,15 +164,34 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
 }
 
 /// Path parameter failures: 400, with `invalid_mpn_id` when an MPN ID was refused.
-pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
     let message = match &err {
         actix_web::error::PathError::Deserialize(e) => e.to_string(),
         other => other.to_string(),
     };
-    let field = if message.contains(crate::domain::mpn_id::SERDE_MARKER) {
-        "mpnId"
-    } else {
-        "path"
-    };
-    ApiError::from_deserialize(field, &message, true).into()
+    let field = bad_path_parameter(req, &message);
+    ApiError::from_deserialize(&field, &message, true).into()
+}
+
+/// The name of the path parameter that was refused. The deserialiser's message does not
+/// name it, so: the only parameter, or the first whose value is not of the kind its name
+/// promises (an `mpnId` is an MPN ID, any other `…Id` a UUID).
+fn bad_path_parameter(req: &HttpRequest, message: &str) -> String {
+    use crate::domain::mpn_id::SERDE_MARKER;
+    use crate::domain::MpnId;
+    let params: Vec<(&str, &str)> = req.match_info().iter().collect();
+    if let [(name, _)] = params.as_slice() {
+        return (*name).to_owned();
+    }
+    let is_mpn_error = message.contains(SERDE_MARKER);
+    params
+        .iter()
+        .find(|(name, value)| {
+            if *name == "mpnId" {
+                is_mpn_error || MpnId::parse(value).is_err()
+            } else {
+                !is_mpn_error && uuid::Uuid::parse_str(value).is_err()
+            }
+        })
+        .map_or_else(|| "path".to_owned(), |(name, _)| (*name).to_owned())
 }

@@ -28,6 +28,9 @@ is an RFC 9457 `application/problem+json` document with a stable `code`.",
         (name = "tenants", description = "Customer tenants"),
         (name = "products", description = "The product catalogue"),
         (name = "partners", description = "The partner directory (R2)"),
+        (name = "subscriptions", description = "Subscriptions and their lifecycle (R1)"),
+        (name = "advisor", description = "The subscription advisor (registered partner) of a subscription (R3, R4, R5, R7)"),
+        (name = "events", description = "The outbox of committed changes"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
     components(schemas(Problem, FieldError)),
@@ -36,7 +39,7 @@ struct BaseDoc;
 
 /// Registers every documented route; the same function feeds the server and the document.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    use crate::api::{health, partners, products, tenants};
+    use crate::api::{advisor, events, health, partners, products, subscriptions, tenants};
     cfg.service(
         utoipa_actix_web::scope("/v1")
             .service(tenants::create_tenant)
@@ -45,7 +48,16 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(partners::create_partner)
             .service(partners::search_partners)
             .service(partners::get_partner)
-            .service(partners::update_partner),
+            .service(partners::update_partner)
+            .service(subscriptions::purchase_subscription)
+            .service(subscriptions::list_subscriptions)
+            .service(subscriptions::get_subscription)
+            .service(subscriptions::update_subscription)
+            .service(advisor::get_advisor)
+            .service(advisor::set_advisor)
+            .service(advisor::remove_advisor)
+            .service(advisor::get_advisor_history)
+            .service(events::list_events),
     )
     .service(health::live)
     .service(health::ready)

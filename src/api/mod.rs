@@ -1,8 +1,12 @@
 //! HTTP handlers and wire types, one module per resource.
 
+pub mod access;
+pub mod advisor;
+pub mod events;
 pub mod health;
 pub mod partners;
 pub mod products;
+pub mod subscriptions;
 pub mod tenants;
 
 use crate::domain::Cursor;

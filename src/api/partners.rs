@@ -196,7 +196,7 @@ pub async fn create_partner(
         }
         _ => {}
     }
-    let now = Utc::now();
+    let now = crate::domain::now();
     let row = PartnerRow {
         mpn_id: body.mpn_id.get(),
         kind: body.kind.as_str().to_owned(),
@@ -319,7 +319,7 @@ pub async fn update_partner(
             .map(|v| to_db_list(&v, Capability::as_str)),
         status: patch.status.map(|s| s.as_str().to_owned()),
         contact_email: patch.contact_email,
-        updated_at: Some(Utc::now()),
+        updated_at: Some(crate::domain::now()),
     };
     let row = db
         .transaction(move |conn| {

@@ -89,7 +89,7 @@ pub async fn create_tenant(
         display_name: body.display_name.trim().to_owned(),
         cloud: body.cloud.as_str().to_owned(),
         country_code: body.country_code.as_str().to_owned(),
-        created_at: Utc::now(),
+        created_at: crate::domain::now(),
     };
     let row = db.run(move |conn| Ok(tenants::insert(conn, &row)?)).await?;
     let tenant = Tenant::try_from(row)?;

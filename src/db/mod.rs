@@ -1,9 +1,12 @@
 //! Database access: the pool, start-up (create, migrate) and one module per resource.
 
+pub mod events;
+pub mod idempotency;
 pub mod models;
 pub mod partners;
 pub mod products;
 pub mod schema;
+pub mod subscriptions;
 pub mod tenants;
 
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -57,3 +57,44 @@ pub struct PartnerChanges {
     pub contact_email: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::subscriptions, check_for_backend(diesel::pg::Pg))]
+pub struct SubscriptionRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub product_id: String,
+    pub quantity: i32,
+    pub status: String,
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    pub reseller_mpn_id: Option<i32>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::advisor_associations, check_for_backend(diesel::pg::Pg))]
+pub struct AssociationRow {
+    pub tenant_id: Uuid,
+    pub subscription_id: Uuid,
+    pub id: Uuid,
+    pub mpn_id: i32,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
+    pub source: String,
+    pub added_by: String,
+    pub removed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::events, check_for_backend(diesel::pg::Pg))]
+pub struct EventRow {
+    pub sequence: i64,
+    pub id: Uuid,
+    pub type_: String,
+    pub tenant_id: Option<Uuid>,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: String,
+    pub data: serde_json::Value,
+}

@@ -1,6 +1,59 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    advisor_associations (tenant_id, id) {
+        tenant_id -> Uuid,
+        subscription_id -> Uuid,
+        id -> Uuid,
+        mpn_id -> Int4,
+        valid_from -> Timestamptz,
+        valid_to -> Nullable<Timestamptz>,
+        source -> Text,
+        added_by -> Text,
+        removed_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    events (sequence) {
+        sequence -> Int8,
+        id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        tenant_id -> Nullable<Uuid>,
+        occurred_at -> Timestamptz,
+        actor -> Text,
+        data -> Jsonb,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (tenant_id, caller, key) {
+        tenant_id -> Uuid,
+        caller -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Nullable<Int4>,
+        response_body -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    partner_relationships (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        mpn_id -> Int4,
+        kind -> Text,
+        roles -> Array<Text>,
+        since -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        ended_at -> Nullable<Timestamptz>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     partners (mpn_id) {
         mpn_id -> Int4,
         kind -> Text,
@@ -38,4 +91,34 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(partners, products, tenants,);
+diesel::table! {
+    subscriptions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        product_id -> Text,
+        quantity -> Int4,
+        status -> Text,
+        trial_ends_at -> Nullable<Timestamptz>,
+        reseller_mpn_id -> Nullable<Int4>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(advisor_associations -> partners (mpn_id));
+diesel::joinable!(partner_relationships -> partners (mpn_id));
+diesel::joinable!(partner_relationships -> tenants (tenant_id));
+diesel::joinable!(subscriptions -> products (product_id));
+diesel::joinable!(subscriptions -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    advisor_associations,
+    events,
+    idempotency_keys,
+    partner_relationships,
+    partners,
+    products,
+    subscriptions,
+    tenants,
+);

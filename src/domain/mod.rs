@@ -2,11 +2,22 @@
 
 pub mod country;
 pub mod cursor;
+pub mod eligibility;
+pub mod idempotency_key;
 pub mod mpn_id;
+pub mod subscription;
 
 pub use country::CountryCode;
 pub use cursor::Cursor;
+pub use idempotency_key::IdempotencyKey;
 pub use mpn_id::MpnId;
+
+/// The current instant at the database's precision (microseconds), so a value
+/// written and read back compares equal to the one the API returned.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
 
 /// A closed set of names stored as text and written in camelCase on the wire.
 macro_rules! text_enum {
@@ -86,6 +97,30 @@ text_enum! {
     PartnerStatus {
         Active => "active",
         Suspended => "suspended",
+    }
+}
+
+text_enum! {
+    /// Where a subscription is in its life.
+    SubscriptionStatus {
+        Trial => "trial",
+        Active => "active",
+        Suspended => "suspended",
+        Cancelled => "cancelled",
+    }
+}
+
+text_enum! {
+    /// How an advisor association came about.
+    AssociationSource {
+        /// Named at purchase (R1).
+        Purchase => "purchase",
+        /// Added or changed later by the customer (R4, R5).
+        Customer => "customer",
+        /// Accepted from a partner's invitation (R8).
+        Invitation => "invitation",
+        /// Set by an operator.
+        Operator => "operator",
     }
 }
 

@@ -93,9 +93,25 @@ impl Serialize for MpnId {
 
 impl<'de> Deserialize<'de> for MpnId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // A string is the wire form; a JSON number is refused like any other wrong type.
-        let raw = String::deserialize(deserializer)?;
-        MpnId::parse(&raw).map_err(|e| serde::de::Error::custom(format!("{SERDE_MARKER}{e}")))
+        // A string is the wire form; a JSON number (or any other type) is refused as an
+        // invalid MPN ID: `expecting` carries the marker, so a wrong type is reported as
+        // `invalid_mpn_id` too, not as a generic validation failure.
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = MpnId;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(
+                    f,
+                    "{SERDE_MARKER}the MPN ID must be a string of 5 to 10 digits, such as \"1234567\""
+                )
+            }
+
+            fn visit_str<E: serde::de::Error>(self, raw: &str) -> Result<MpnId, E> {
+                MpnId::parse(raw).map_err(|e| E::custom(format!("{SERDE_MARKER}{e}")))
+            }
+        }
+        deserializer.deserialize_string(Visitor)
     }
 }
 
@@ -150,7 +166,11 @@ mod tests {
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"1234567\"");
         let err = serde_json::from_str::<MpnId>("\"0123\"").unwrap_err();
         assert!(err.to_string().starts_with(SERDE_MARKER));
-        assert!(serde_json::from_str::<MpnId>("1234567").is_err());
+        let err = serde_json::from_str::<MpnId>("1234567")
+            .unwrap_err()
+            .to_string();
+        let detail = &err[err.find(SERDE_MARKER).unwrap() + SERDE_MARKER.len()..];
+        assert!(detail.starts_with("the MPN ID must be a string"), "{err}");
     }
 
     proptest! {

@@ -3,10 +3,12 @@
 
 mod common;
 
+mod advisor;
 mod auth;
 mod errors;
 mod openapi;
 mod operations;
 mod partners;
 mod products;
+mod subscriptions;
 mod tenants;

@@ -5,7 +5,9 @@ use crate::common::TestApp;
 #[test]
 fn committed_document_matches_the_code() {
     let generated = partnerlink::openapi::document().to_pretty_json().unwrap();
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+            .unwrap();
     assert!(
         committed.trim_end() == generated.trim_end(),
         "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json`"
@@ -18,11 +20,22 @@ fn every_operation_has_an_id_summary_tag_and_problem_errors() {
     let mut ids = std::collections::HashSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path}: operationId"));
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path}: operationId"));
             assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
-            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{id}: summary");
-            assert!(op["description"].as_str().is_some_and(|s| !s.is_empty()), "{id}: description");
-            assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{id}: tags");
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{id}: summary"
+            );
+            assert!(
+                op["description"].as_str().is_some_and(|s| !s.is_empty()),
+                "{id}: description"
+            );
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{id}: tags"
+            );
             for (status, response) in op["responses"].as_object().unwrap() {
                 if status.starts_with('4') || status.starts_with('5') {
                     assert!(
@@ -34,7 +47,10 @@ fn every_operation_has_an_id_summary_tag_and_problem_errors() {
                 }
             }
             if path.starts_with("/v1/") {
-                assert!(op["security"][0]["bearer"].is_array(), "{id}: bearer security");
+                assert!(
+                    op["security"][0]["bearer"].is_array(),
+                    "{id}: bearer security"
+                );
                 assert!(op["responses"]["401"].is_object(), "{id}: 401");
             }
         }
@@ -44,11 +60,24 @@ fn every_operation_has_an_id_summary_tag_and_problem_errors() {
 #[tokio::test]
 async fn the_document_and_the_browser_are_served() {
     let app = TestApp::spawn().await;
-    let res = app.client.get(format!("{}/openapi.json", app.address)).send().await.unwrap();
+    let res = app
+        .client
+        .get(format!("{}/openapi.json", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let served: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(served, serde_json::to_value(partnerlink::openapi::document()).unwrap());
-    let res = app.client.get(format!("{}/docs/", app.address)).send().await.unwrap();
+    assert_eq!(
+        served,
+        serde_json::to_value(partnerlink::openapi::document()).unwrap()
+    );
+    let res = app
+        .client
+        .get(format!("{}/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("swagger"));
 }

@@ -6,7 +6,9 @@ use crate::common::{problem, TestApp};
 #[tokio::test]
 async fn the_catalogue_covers_both_clouds_with_trials() {
     let app = TestApp::spawn().await;
-    let res = app.get("/v1/products", &app.tenant_admin(Uuid::new_v4())).await;
+    let res = app
+        .get("/v1/products", &app.tenant_admin(Uuid::new_v4()))
+        .await;
     assert_eq!(res.status(), 200);
     let page: Value = res.json().await.unwrap();
     let items = page["items"].as_array().unwrap();
@@ -20,11 +22,20 @@ async fn the_catalogue_covers_both_clouds_with_trials() {
     };
     for cloud in ["worldwide", "china21Vianet"] {
         let products = in_cloud(cloud);
-        assert!(products.iter().any(|p| p["trialAvailable"] == true), "{cloud}");
-        assert!(products.iter().any(|p| p["trialAvailable"] == false), "{cloud}");
+        assert!(
+            products.iter().any(|p| p["trialAvailable"] == true),
+            "{cloud}"
+        );
+        assert!(
+            products.iter().any(|p| p["trialAvailable"] == false),
+            "{cloud}"
+        );
     }
     for family in ["microsoft365", "dynamics365", "powerPlatform", "azure"] {
-        assert!(items.iter().any(|p| p["serviceFamily"] == family), "{family}");
+        assert!(
+            items.iter().any(|p| p["serviceFamily"] == family),
+            "{family}"
+        );
     }
 }
 
@@ -32,10 +43,19 @@ async fn the_catalogue_covers_both_clouds_with_trials() {
 async fn the_catalogue_filters_and_pages() {
     let app = TestApp::spawn().await;
     let token = app.partner("1234567");
-    let page: Value = app.get("/v1/products?cloud=china21Vianet", &token).await.json().await.unwrap();
+    let page: Value = app
+        .get("/v1/products?cloud=china21Vianet", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     let items = page["items"].as_array().unwrap();
     assert!(!items.is_empty());
-    assert!(items.iter().all(|p| p["clouds"].as_array().unwrap().iter().any(|c| c == "china21Vianet")));
+    assert!(items.iter().all(|p| p["clouds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "china21Vianet")));
 
     let mut seen = Vec::new();
     let mut path = "/v1/products?limit=3".to_owned();
@@ -49,8 +69,18 @@ async fn the_catalogue_filters_and_pages() {
             None => break,
         }
     }
-    let all: Value = app.get("/v1/products?limit=200", &token).await.json().await.unwrap();
-    let all: Vec<String> = all["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
+    let all: Value = app
+        .get("/v1/products?limit=200", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(seen, all);
 
     let p = problem(app.get("/v1/products?cloud=moon", &token).await, 400).await;

@@ -39,10 +39,16 @@ fn drop_stale(conn: &mut PgConnection) {
     .load(conn)
     .expect("list databases");
     for Name { datname } in names {
-        let pid = datname.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let pid = datname
+            .split('_')
+            .nth(2)
+            .and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
         if !alive {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)")).execute(conn);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"
+            ))
+            .execute(conn);
         }
     }
 }
@@ -51,7 +57,9 @@ static TEMPLATE: LazyLock<String> = LazyLock::new(|| {
     let name = format!("pl_tpl_{}", std::process::id());
     let mut admin = admin_connection();
     drop_stale(&mut admin);
-    diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).expect("create template");
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .expect("create template");
     let url = format!("{}/{name}", server_url());
     let mut conn = PgConnection::establish(&url).expect("connect to template");
     partnerlink::db::migrate(&mut conn, &url).expect("migrate template");
@@ -69,11 +77,17 @@ pub struct TestDb {
 impl TestDb {
     pub fn new() -> Self {
         let template = TEMPLATE.as_str();
-        let name = format!("pl_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "pl_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
         let mut admin = admin_connection();
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
-            .execute(&mut admin)
-            .expect("create test database");
+        diesel::sql_query(format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        ))
+        .execute(&mut admin)
+        .expect("create test database");
         let url = format!("{}/{name}", server_url());
         TestDb { name, url }
     }
@@ -82,7 +96,11 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let mut admin = admin_connection();
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut admin);
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut admin);
     }
 }
 
@@ -117,7 +135,9 @@ impl TestApp {
     pub async fn spawn_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = test_settings(&db.url);
         adjust(&mut settings);
-        let app = Application::build(settings.clone()).await.expect("build app");
+        let app = Application::build(settings.clone())
+            .await
+            .expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         let auth = Authenticator::from_settings(&settings.jwt)
@@ -157,8 +177,16 @@ impl TestApp {
         self.sign(&self.claims(Role::Partner, None, Some(mpn)))
     }
 
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
-        let mut req = self.client.request(method, format!("{}{path}", self.address));
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
@@ -173,11 +201,13 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
-        self.request(Method::POST, path, Some(token), Some(body)).await
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
-        self.request(Method::PATCH, path, Some(token), Some(body)).await
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     /// Creates a tenant as an operator and returns its id.
@@ -191,7 +221,10 @@ impl TestApp {
             .await;
         assert_eq!(res.status(), 201, "create tenant");
         let body: Value = res.json().await.expect("json");
-        body["id"].as_str().and_then(|s| s.parse().ok()).expect("tenant id")
+        body["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("tenant id")
     }
 
     /// Registers a partner as an operator; `fields` override the defaults.
@@ -231,7 +264,9 @@ pub async fn problem(res: Response, status: u16) -> Value {
     assert_eq!(content_type, "application/problem+json");
     let body: Value = res.json().await.expect("problem json");
     assert_eq!(body["status"], status);
-    assert!(body["type"].as_str().is_some_and(|t| t.ends_with(body["code"].as_str().unwrap_or("?"))));
+    assert!(body["type"]
+        .as_str()
+        .is_some_and(|t| t.ends_with(body["code"].as_str().unwrap_or("?"))));
     assert!(body["requestId"].as_str().is_some_and(|r| !r.is_empty()));
     body
 }

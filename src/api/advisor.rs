@@ -1,0 +1,453 @@
+//! The subscription advisor (registered partner) of a subscription: R3, R4, R5, R7.
+
+use actix_web::http::header;
+use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::api::access::{self, Actor, ADMINS_AND_OPERATOR};
+use crate::api::subscriptions::{check_if_match, if_match, product_for};
+use crate::auth::Caller;
+use crate::db::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
+use crate::db::subscriptions::{self, NamedAssociation};
+use crate::db::{events, partners, Db};
+use crate::domain::eligibility::{self, Ineligible, PartnerFacts, Placement};
+use crate::domain::subscription::etag;
+use crate::domain::{
+    from_db_list, AssociationSource, Capability, Cloud, CountryCode, MpnId, PartnerKind,
+    PartnerStatus, ServiceFamily, SubscriptionStatus,
+};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ValidJson, ValidQuery};
+
+/// A period during which a partner advised a subscription.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvisorAssociation {
+    pub mpn_id: MpnId,
+    /// The partner's name.
+    #[schema(example = "Fabrikam Consulting ApS")]
+    pub partner_name: String,
+    /// When the partner became the advisor.
+    pub valid_from: DateTime<Utc>,
+    /// When it stopped being the advisor; null while current.
+    pub valid_to: Option<DateTime<Utc>>,
+    pub source: AssociationSource,
+    /// Who attached the partner (the token's `sub`).
+    #[schema(example = "admin@contoso.example")]
+    pub added_by: String,
+    /// Who ended the association; null while current.
+    #[schema(example = json!(null))]
+    pub removed_by: Option<String>,
+}
+
+impl TryFrom<NamedAssociation> for AdvisorAssociation {
+    type Error = ApiError;
+    fn try_from((row, partner_name): NamedAssociation) -> Result<Self, ApiError> {
+        Ok(AdvisorAssociation {
+            mpn_id: MpnId::from_db(row.mpn_id),
+            partner_name,
+            valid_from: row.valid_from,
+            valid_to: row.valid_to,
+            source: AssociationSource::from_db(&row.source)?,
+            added_by: row.added_by,
+            removed_by: row.removed_by,
+        })
+    }
+}
+
+/// The partner to make the advisor.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdvisorRequest {
+    pub mpn_id: MpnId,
+}
+
+/// A subscription's advisor history, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvisorHistory {
+    pub items: Vec<AdvisorAssociation>,
+    /// Always null: the whole history is one page.
+    #[schema(example = json!(null))]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// An RFC 3339 instant: answer only the association current then.
+    #[param(example = "2026-11-26T10:00:00Z")]
+    pub at: Option<DateTime<Utc>>,
+}
+
+fn facts(row: &PartnerRow) -> Result<PartnerFacts, ApiError> {
+    Ok(PartnerFacts {
+        kind: PartnerKind::from_db(&row.kind)?,
+        status: PartnerStatus::from_db(&row.status)?,
+        capabilities: from_db_list(&row.capabilities, Capability::from_db)?,
+        clouds: from_db_list(&row.clouds, Cloud::from_db)?,
+        countries: row
+            .country_codes
+            .iter()
+            .map(|c| CountryCode::parse(c).map_err(ApiError::internal))
+            .collect::<Result<_, _>>()?,
+        services: from_db_list(&row.service_families, ServiceFamily::from_db)?,
+    })
+}
+
+/// Loads the partner and applies R3 for the given capability in this tenant.
+pub fn eligible_partner(
+    conn: &mut PgConnection,
+    mpn: MpnId,
+    capability: Capability,
+    tenant: &TenantRow,
+    product: &ProductRow,
+) -> Result<PartnerRow, ApiError> {
+    let partner = partners::find(conn, mpn.get())?
+        .ok_or_else(|| ApiError::PartnerNotFound(mpn.to_string()))?;
+    let placement = Placement {
+        cloud: Cloud::from_db(&tenant.cloud)?,
+        country: CountryCode::parse(&tenant.country_code).map_err(ApiError::internal)?,
+        service: ServiceFamily::from_db(&product.service_family)?,
+    };
+    match eligibility::check(&facts(&partner)?, capability, placement) {
+        Ok(()) => Ok(partner),
+        Err(Ineligible::GlobalId) => {
+            let locations =
+                subscriptions::locations_of(conn, partner.mpn_id, &tenant.country_code)?;
+            let listed = if locations.is_empty() {
+                format!("it has no location id serving {}", tenant.country_code)
+            } else {
+                let ids: Vec<String> = locations.iter().map(i32::to_string).collect();
+                format!(
+                    "its location ids serving {}: {}",
+                    tenant.country_code,
+                    ids.join(", ")
+                )
+            };
+            Err(ApiError::PartnerIdNotTransactable {
+                detail: format!(
+                    "{mpn} is the global MPN ID of {}; only a location MPN ID can be attached ({listed})",
+                    partner.name
+                ),
+            })
+        }
+        Err(other) => Err(ApiError::PartnerNotEligible {
+            condition: other.condition(),
+            detail: format!(
+                "partner {mpn} cannot advise this subscription: {}",
+                other.message()
+            ),
+        }),
+    }
+}
+
+/// Ends the current association at `at` without an event (a change records its own).
+fn close(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    current: &NamedAssociation,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    Ok(subscriptions::end_association(
+        conn,
+        current.0.tenant_id,
+        current.0.id,
+        at,
+        &caller.sub,
+    )?)
+}
+
+/// An instant strictly after the current association began, so the ended association
+/// is never empty even when instances' clocks differ slightly.
+fn change_instant(current: Option<&NamedAssociation>, now: DateTime<Utc>) -> DateTime<Utc> {
+    match current {
+        Some((row, _)) if row.valid_from >= now => row.valid_from + Duration::microseconds(1),
+        _ => now,
+    }
+}
+
+/// Attaches `mpn` as advisor, ending `current` at the same instant (R1, R4, R5).
+#[allow(clippy::too_many_arguments)]
+pub fn attach_advisor(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    tenant: &TenantRow,
+    product: &ProductRow,
+    sub: &SubscriptionRow,
+    current: Option<&NamedAssociation>,
+    mpn: MpnId,
+    source: AssociationSource,
+    now: DateTime<Utc>,
+) -> Result<NamedAssociation, ApiError> {
+    let partner = eligible_partner(conn, mpn, Capability::Advisor, tenant, product)?;
+    let at = change_instant(current, now);
+    if let Some(current) = current {
+        close(conn, caller, current, at)?;
+    }
+    let row = AssociationRow {
+        tenant_id: tenant.id,
+        subscription_id: sub.id,
+        id: Uuid::new_v4(),
+        mpn_id: partner.mpn_id,
+        valid_from: at,
+        valid_to: None,
+        source: source.as_str().to_owned(),
+        added_by: caller.sub.clone(),
+        removed_by: None,
+    };
+    subscriptions::insert_association(conn, &row)?;
+    let (event, data) = match current {
+        Some((old, _)) => (
+            "advisor.changed",
+            serde_json::json!({"subscriptionId": sub.id, "mpnId": mpn.to_string(), "previousMpnId": old.mpn_id.to_string(), "at": at, "source": source.as_str()}),
+        ),
+        None => (
+            "advisor.added",
+            serde_json::json!({"subscriptionId": sub.id, "mpnId": mpn.to_string(), "at": at, "source": source.as_str()}),
+        ),
+    };
+    events::record(conn, event, Some(tenant.id), &caller.sub, data)?;
+    Ok((row, partner.name))
+}
+
+/// Ends the current association and records `advisor.removed` (R7, cancellation).
+pub fn end_association(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    sub: &SubscriptionRow,
+    current: &NamedAssociation,
+    now: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let at = change_instant(Some(current), now);
+    close(conn, caller, current, at)?;
+    events::record(
+        conn,
+        "advisor.removed",
+        Some(sub.tenant_id),
+        &caller.sub,
+        serde_json::json!({"subscriptionId": sub.id, "mpnId": current.0.mpn_id.to_string(), "at": at, "reason": reason}),
+    )?;
+    Ok(())
+}
+
+fn source_of(actor: Actor) -> AssociationSource {
+    match actor {
+        Actor::Operator => AssociationSource::Operator,
+        Actor::Admin | Actor::Reseller(_) => AssociationSource::Customer,
+    }
+}
+
+fn no_advisor(id: Uuid) -> ApiError {
+    ApiError::NoAdvisor(format!("subscription {id} has no advisor"))
+}
+
+type SubscriptionPath = web::Path<(Uuid, Uuid)>;
+
+/// Read the advisor
+///
+/// The subscription's current advisor association; 404 `no_advisor` when it has none.
+#[utoipa::path(
+    tag = "advisor",
+    operation_id = "getAdvisor",
+    params(("tenantId" = Uuid, Path, description = "The tenant's id"), ("subscriptionId" = Uuid, Path, description = "The subscription's id")),
+    responses(
+        (status = 200, description = "The current advisor", body = AdvisorAssociation, headers(("ETag" = String, description = "The subscription's version"))),
+        (status = 404, description = "No such subscription, or no advisor (`no_advisor`)", body = Problem),
+    ),
+)]
+#[get("/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor")]
+pub async fn get_advisor(
+    db: web::Data<Db>,
+    caller: Caller,
+    path: SubscriptionPath,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant_id, id) = path.into_inner();
+    let (row, current) = db
+        .run(move |conn| {
+            access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
+            let row = subscriptions::find(conn, tenant_id, id)?
+                .ok_or_else(|| access::no_subscription(id))?;
+            let current = subscriptions::current_association(conn, tenant_id, id)?
+                .ok_or_else(|| no_advisor(id))?;
+            Ok((row, current))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(AdvisorAssociation::try_from(current)?))
+}
+
+/// Add or change the advisor
+///
+/// With no advisor, attaches the partner (R4; refused in 21Vianet with
+/// `partner_initiated_only`: there the partner sends an invitation). With another
+/// advisor, replaces it in one step: the old association ends at the instant the new
+/// one begins (R5). The same partner again changes nothing. The partner must be an
+/// active location id with the advisor capability serving the tenant's cloud,
+/// country/region and the product's service family (R3). Honours `If-Match`.
+#[utoipa::path(
+    tag = "advisor",
+    operation_id = "setAdvisor",
+    params(
+        ("tenantId" = Uuid, Path, description = "The tenant's id"),
+        ("subscriptionId" = Uuid, Path, description = "The subscription's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+    ),
+    request_body = AdvisorRequest,
+    responses(
+        (status = 200, description = "The current advisor after the call", body = AdvisorAssociation, headers(("ETag" = String, description = "The subscription's version"))),
+        (status = 403, description = "Adding a partner in a 21Vianet tenant (`partner_initiated_only`), or a caller that may not", body = Problem),
+        (status = 404, description = "No such tenant or subscription", body = Problem),
+        (status = 409, description = "The subscription is cancelled", body = Problem),
+        (status = 412, description = "`If-Match` names another version", body = Problem),
+        (status = 422, description = "Invalid MPN ID, `partner_not_found`, `partner_not_eligible` or `partner_id_not_transactable`", body = Problem),
+    ),
+)]
+#[put("/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor")]
+pub async fn set_advisor(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    caller: Caller,
+    path: SubscriptionPath,
+    body: ValidJson<AdvisorRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant_id, id) = path.into_inner();
+    let mpn = body.into_inner().mpn_id;
+    let if_match = if_match(&req);
+    let (version, advisor) = db
+        .transaction(move |conn| {
+            let (actor, tenant) = access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
+            let row = subscriptions::find_for_update(conn, tenant_id, id)?.ok_or_else(|| access::no_subscription(id))?;
+            check_if_match(if_match.as_deref(), &row)?;
+            if SubscriptionStatus::from_db(&row.status)? == SubscriptionStatus::Cancelled {
+                return Err(ApiError::Conflict(format!("subscription {id} is cancelled and cannot get an advisor")));
+            }
+            let current = subscriptions::current_association(conn, tenant_id, id)?;
+            if let Some(same) = current.as_ref().filter(|c| c.0.mpn_id == mpn.get()) {
+                return Ok((row.version, same.clone()));
+            }
+            if current.is_none() && Cloud::from_db(&tenant.cloud)? == Cloud::China21Vianet {
+                return Err(ApiError::PartnerInitiatedOnly(
+                    "in Office 365 operated by 21Vianet a partner becomes advisor by sending an invitation \
+                     that the tenant accepts"
+                        .into(),
+                ));
+            }
+            let product = product_for(conn, &tenant, &row.product_id)?;
+            let now = crate::domain::now();
+            let advisor = attach_advisor(conn, &caller, &tenant, &product, &row, current.as_ref(), mpn, source_of(actor), now)?;
+            let mut changed = row;
+            changed.updated_at = now;
+            let saved = subscriptions::save(conn, &changed)?;
+            Ok((saved.version, advisor))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(AdvisorAssociation::try_from(advisor)?))
+}
+
+/// Remove the advisor
+///
+/// Ends the current advisor association (R7); the subscription remains, with no
+/// advisor. Honours `If-Match`.
+#[utoipa::path(
+    tag = "advisor",
+    operation_id = "removeAdvisor",
+    params(
+        ("tenantId" = Uuid, Path, description = "The tenant's id"),
+        ("subscriptionId" = Uuid, Path, description = "The subscription's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+    ),
+    responses(
+        (status = 204, description = "The advisor was removed", headers(("ETag" = String, description = "The subscription's new version"))),
+        (status = 404, description = "No such subscription, or no advisor (`no_advisor`)", body = Problem),
+        (status = 412, description = "`If-Match` names another version", body = Problem),
+    ),
+)]
+#[delete("/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor")]
+pub async fn remove_advisor(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    caller: Caller,
+    path: SubscriptionPath,
+) -> Result<HttpResponse, ApiError> {
+    let (tenant_id, id) = path.into_inner();
+    let if_match = if_match(&req);
+    let version = db
+        .transaction(move |conn| {
+            access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
+            let row = subscriptions::find_for_update(conn, tenant_id, id)?
+                .ok_or_else(|| access::no_subscription(id))?;
+            check_if_match(if_match.as_deref(), &row)?;
+            let current = subscriptions::current_association(conn, tenant_id, id)?
+                .ok_or_else(|| no_advisor(id))?;
+            let now = crate::domain::now();
+            end_association(conn, &caller, &row, &current, now, "removed")?;
+            let mut changed = row;
+            changed.updated_at = now;
+            Ok(subscriptions::save(conn, &changed)?.version)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::ETAG, etag(version)))
+        .finish())
+}
+
+/// Advisor history
+///
+/// Every advisor association the subscription has had, newest first. With `at`, only
+/// the association current at that instant (404 `no_advisor` when there was none).
+#[utoipa::path(
+    tag = "advisor",
+    operation_id = "getAdvisorHistory",
+    params(("tenantId" = Uuid, Path, description = "The tenant's id"), ("subscriptionId" = Uuid, Path, description = "The subscription's id"), HistoryQuery),
+    responses(
+        (status = 200, description = "The associations", body = AdvisorHistory),
+        (status = 404, description = "No such subscription, or no advisor at `at` (`no_advisor`)", body = Problem),
+    ),
+)]
+#[get("/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor/history")]
+pub async fn get_advisor_history(
+    db: web::Data<Db>,
+    caller: Caller,
+    path: SubscriptionPath,
+    query: ValidQuery<HistoryQuery>,
+) -> Result<web::Json<AdvisorHistory>, ApiError> {
+    let (tenant_id, id) = path.into_inner();
+    let at = query.into_inner().at;
+    let rows = db
+        .run(move |conn| {
+            access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
+            subscriptions::find(conn, tenant_id, id)?.ok_or_else(|| access::no_subscription(id))?;
+            match at {
+                Some(at) => Ok(vec![subscriptions::association_at(
+                    conn, tenant_id, id, at,
+                )?
+                .ok_or_else(|| {
+                    ApiError::NoAdvisor(format!(
+                        "subscription {id} had no advisor at {}",
+                        at.to_rfc3339()
+                    ))
+                })?]),
+                None => Ok(subscriptions::history(conn, tenant_id, id)?),
+            }
+        })
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(AdvisorAssociation::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(web::Json(AdvisorHistory {
+        items,
+        next_cursor: None,
+    }))
+}

@@ -1,0 +1,207 @@
+//! Subscriptions and their advisor associations.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::models::{AssociationRow, SubscriptionRow};
+use super::schema::{
+    advisor_associations as aa, partner_relationships as rel, partners, subscriptions as subs,
+};
+
+/// An association with the partner's name, as the API shows it.
+pub type NamedAssociation = (AssociationRow, String);
+
+pub fn insert(conn: &mut PgConnection, row: &SubscriptionRow) -> QueryResult<SubscriptionRow> {
+    diesel::insert_into(subs::table)
+        .values(row)
+        .returning(SubscriptionRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn find(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<SubscriptionRow>> {
+    subs::table
+        .find((tenant, id))
+        .select(SubscriptionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Locks the subscription: every change of it or its advisor is serialised here.
+pub fn find_for_update(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<SubscriptionRow>> {
+    subs::table
+        .find((tenant, id))
+        .select(SubscriptionRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+#[derive(Debug, Default)]
+pub struct SubscriptionFilter {
+    pub status: Option<String>,
+    pub product_id: Option<String>,
+    pub reseller: Option<i32>,
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    filter: &SubscriptionFilter,
+    limit: i64,
+) -> QueryResult<Vec<SubscriptionRow>> {
+    let mut query = subs::table
+        .filter(subs::tenant_id.eq(tenant))
+        .select(SubscriptionRow::as_select())
+        .into_boxed();
+    if let Some(status) = &filter.status {
+        query = query.filter(subs::status.eq(status.clone()));
+    }
+    if let Some(product) = &filter.product_id {
+        query = query.filter(subs::product_id.eq(product.clone()));
+    }
+    if let Some(reseller) = filter.reseller {
+        query = query.filter(subs::reseller_mpn_id.eq(reseller));
+    }
+    if let Some((at, id)) = filter.after {
+        query = query.filter(
+            subs::created_at
+                .gt(at)
+                .or(subs::created_at.eq(at).and(subs::id.gt(id))),
+        );
+    }
+    query
+        .order((subs::created_at, subs::id))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Saves changed fields and bumps the version.
+pub fn save(conn: &mut PgConnection, row: &SubscriptionRow) -> QueryResult<SubscriptionRow> {
+    diesel::update(subs::table.find((row.tenant_id, row.id)))
+        .set((
+            subs::quantity.eq(row.quantity),
+            subs::status.eq(&row.status),
+            subs::trial_ends_at.eq(row.trial_ends_at),
+            subs::version.eq(subs::version + 1),
+            subs::updated_at.eq(row.updated_at),
+        ))
+        .returning(SubscriptionRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn current_association(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    sub: Uuid,
+) -> QueryResult<Option<NamedAssociation>> {
+    aa::table
+        .inner_join(partners::table)
+        .filter(aa::tenant_id.eq(tenant))
+        .filter(aa::subscription_id.eq(sub))
+        .filter(aa::valid_to.is_null())
+        .select((AssociationRow::as_select(), partners::name))
+        .first(conn)
+        .optional()
+}
+
+/// The current associations of many subscriptions in one statement.
+pub fn current_associations(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<NamedAssociation>> {
+    aa::table
+        .inner_join(partners::table)
+        .filter(aa::tenant_id.eq(tenant))
+        .filter(aa::subscription_id.eq_any(ids))
+        .filter(aa::valid_to.is_null())
+        .select((AssociationRow::as_select(), partners::name))
+        .load(conn)
+}
+
+pub fn insert_association(conn: &mut PgConnection, row: &AssociationRow) -> QueryResult<()> {
+    diesel::insert_into(aa::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn end_association(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    at: DateTime<Utc>,
+    by: &str,
+) -> QueryResult<()> {
+    diesel::update(aa::table.find((tenant, id)))
+        .set((aa::valid_to.eq(at), aa::removed_by.eq(by)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Every association of a subscription, newest first.
+pub fn history(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    sub: Uuid,
+) -> QueryResult<Vec<NamedAssociation>> {
+    aa::table
+        .inner_join(partners::table)
+        .filter(aa::tenant_id.eq(tenant))
+        .filter(aa::subscription_id.eq(sub))
+        .select((AssociationRow::as_select(), partners::name))
+        .order(aa::valid_from.desc())
+        .load(conn)
+}
+
+/// The association current at `at`: begun at or before it and not ended by then.
+pub fn association_at(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    sub: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<Option<NamedAssociation>> {
+    aa::table
+        .inner_join(partners::table)
+        .filter(aa::tenant_id.eq(tenant))
+        .filter(aa::subscription_id.eq(sub))
+        .filter(aa::valid_from.le(at))
+        .filter(aa::valid_to.is_null().or(aa::valid_to.gt(at)))
+        .select((AssociationRow::as_select(), partners::name))
+        .order(aa::valid_from.desc())
+        .first(conn)
+        .optional()
+}
+
+/// Whether `mpn` is currently a reseller of the tenant.
+pub fn is_reseller(conn: &mut PgConnection, tenant: Uuid, mpn: i32) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        rel::table
+            .filter(rel::tenant_id.eq(tenant))
+            .filter(rel::mpn_id.eq(mpn))
+            .filter(rel::kind.eq("reseller"))
+            .filter(rel::ended_at.is_null()),
+    ))
+    .get_result(conn)
+}
+
+/// Location ids of an organisation that serve a country, for the not-transactable problem.
+pub fn locations_of(conn: &mut PgConnection, global: i32, country: &str) -> QueryResult<Vec<i32>> {
+    partners::table
+        .filter(partners::global_mpn_id.eq(global))
+        .filter(partners::country_codes.contains(vec![country.to_owned()]))
+        .select(partners::mpn_id)
+        .order(partners::mpn_id)
+        .limit(20)
+        .load(conn)
+}
