@@ -69,10 +69,13 @@ impl RouteTable {
             .iter()
             .find(|(segments, _)| {
                 segments.len() == wanted.len()
-                    && segments
-                        .iter()
-                        .zip(&wanted)
-                        .all(|(s, w)| s.starts_with('{') || s == w)
+                    && segments.iter().zip(&wanted).all(|(s, w)| {
+                        if s.starts_with('{') {
+                            !w.is_empty()
+                        } else {
+                            s == w
+                        }
+                    })
             })
             .map(|(_, methods)| methods.join(", "))
     }
@@ -150,6 +153,14 @@ impl Application {
                 .app_data(max_page.clone())
                 .app_data(body_limit)
                 .app_data(web::PathConfig::default().error_handler(path_error))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(no_route))
                 .wrap(from_fn(request_context))

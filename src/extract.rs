@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
-use crate::error::{field_errors, ApiError};
+use crate::error::{field_errors, ApiError, FieldError};
 
 /// The largest request body accepted, in bytes (`PARTNERLINK_BODY_LIMIT_BYTES`).
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +43,31 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// A deserialisation failure at `field`. A repeated member or parameter is reported by
+/// serde at its parent, so its own name is taken from the message.
+fn data_error(field: &str, message: &str, in_query: bool) -> ApiError {
+    let repeated = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.strip_suffix('`'));
+    let Some(name) = repeated else {
+        return ApiError::from_deserialize(field, message, in_query);
+    };
+    let field = match field {
+        "" | "." => name.to_owned(),
+        parent => format!("{parent}.{name}"),
+    };
+    let message = if in_query {
+        format!("the parameter {name} is given more than once")
+    } else {
+        format!("the member {name} appears more than once")
+    };
+    if in_query {
+        ApiError::bad_parameter(&field, "duplicate_field", message)
+    } else {
+        ApiError::validation(vec![FieldError::new(field, "duplicate_field", message)])
+    }
+}
+
 /// serde_json's message without its " at line L column C" suffix.
 fn bare_message(e: &serde_json::Error) -> String {
     let message = e.to_string();
@@ -61,11 +86,7 @@ pub fn parse_json<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiE
             let field = e.path().to_string();
             let inner = e.into_inner();
             if inner.is_data() {
-                return Err(ApiError::from_deserialize(
-                    &field,
-                    &bare_message(&inner),
-                    false,
-                ));
+                return Err(data_error(&field, &bare_message(&inner), false));
             }
             return Err(type_error_in_valid_json::<T>(body).unwrap_or_else(|| {
                 ApiError::MalformedJson(format!(
@@ -93,11 +114,7 @@ fn type_error_in_valid_json<T: DeserializeOwned>(body: &[u8]) -> Option<ApiError
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let e = serde_path_to_error::deserialize::<_, T>(value).err()?;
     let field = e.path().to_string();
-    Some(ApiError::from_deserialize(
-        &field,
-        &bare_message(e.inner()),
-        false,
-    ))
+    Some(data_error(&field, &bare_message(e.inner()), false))
 }
 
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
@@ -157,7 +174,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
             .map_err(|e| {
                 let field = e.path().to_string();
                 let message = e.into_inner().to_string();
-                ApiError::from_deserialize(&field, &message, true)
+                data_error(&field, &message, true)
             });
         std::future::ready(result)
     }

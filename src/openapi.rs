@@ -39,7 +39,9 @@ struct BaseDoc;
 
 /// Registers every documented route; the same function feeds the server and the document.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    use crate::api::{advisor, events, health, partners, products, subscriptions, tenants};
+    use crate::api::{
+        advisor, events, health, matches, partners, products, subscriptions, tenants,
+    };
     cfg.service(
         utoipa_actix_web::scope("/v1")
             .service(tenants::create_tenant)
@@ -49,6 +51,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(partners::search_partners)
             .service(partners::get_partner)
             .service(partners::update_partner)
+            .service(matches::match_partners)
             .service(subscriptions::purchase_subscription)
             .service(subscriptions::list_subscriptions)
             .service(subscriptions::get_subscription)

@@ -4,6 +4,7 @@ pub mod access;
 pub mod advisor;
 pub mod events;
 pub mod health;
+pub mod matches;
 pub mod partners;
 pub mod products;
 pub mod subscriptions;

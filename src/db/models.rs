@@ -27,7 +27,7 @@ pub struct ProductRow {
     pub trial_days: i32,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = partners, check_for_backend(diesel::pg::Pg))]
 pub struct PartnerRow {
     pub mpn_id: i32,

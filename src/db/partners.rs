@@ -90,7 +90,8 @@ pub fn search(
     }
     if let Some(text) = &filter.text {
         let pattern = format!("%{}%", escape_like(text));
-        match text.parse::<i32>() {
+        // Only the canonical spelling of an MPN ID names one ("+12345" or "012345" do not).
+        match crate::domain::MpnId::parse(text).map(crate::domain::MpnId::get) {
             Ok(id) => {
                 query = query.filter(partners::name.ilike(pattern).or(partners::mpn_id.eq(id)))
             }
@@ -101,4 +102,54 @@ pub fn search(
         query = query.filter(partners::mpn_id.gt(after));
     }
     query.order(partners::mpn_id).limit(limit).load(conn)
+}
+
+/// A partner able to advise in a tenant, and whether it already works with the tenant.
+#[derive(Debug, QueryableByName)]
+pub struct MatchRow {
+    #[diesel(embed)]
+    pub partner: PartnerRow,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub works_with_tenant: bool,
+}
+
+/// Where the matched partners must serve.
+pub struct MatchTarget<'a> {
+    pub tenant: uuid::Uuid,
+    pub cloud: &'a str,
+    pub country: &'a str,
+    pub service: &'a str,
+}
+
+/// R2 + R3: active advisor locations serving the tenant's cloud, country and the
+/// product's service family, ranked: partners already working with the tenant first,
+/// then the broadest service coverage, then name and MPN ID. Raw SQL because the rank
+/// orders by correlated EXISTS subqueries, which the query DSL cannot sort by.
+pub fn matches(
+    conn: &mut PgConnection,
+    target: &MatchTarget,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<MatchRow>> {
+    use diesel::sql_types::{BigInt, Text, Uuid};
+    diesel::sql_query(
+        "SELECT p.*, (EXISTS (SELECT 1 FROM advisor_associations a \
+                              WHERE a.tenant_id = $1 AND a.mpn_id = p.mpn_id AND a.valid_to IS NULL) \
+                   OR EXISTS (SELECT 1 FROM partner_relationships r \
+                              WHERE r.tenant_id = $1 AND r.mpn_id = p.mpn_id AND r.ended_at IS NULL)) \
+                  AS works_with_tenant \
+         FROM partners p \
+         WHERE p.kind = 'location' AND p.status = 'active' \
+           AND p.capabilities @> ARRAY['advisor'] \
+           AND p.clouds @> ARRAY[$2] AND p.country_codes @> ARRAY[$3] AND p.service_families @> ARRAY[$4] \
+         ORDER BY works_with_tenant DESC, cardinality(p.service_families) DESC, p.name, p.mpn_id \
+         OFFSET $5 LIMIT $6",
+    )
+    .bind::<Uuid, _>(target.tenant)
+    .bind::<Text, _>(target.cloud)
+    .bind::<Text, _>(target.country)
+    .bind::<Text, _>(target.service)
+    .bind::<BigInt, _>(offset)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
 }

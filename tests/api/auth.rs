@@ -382,7 +382,7 @@ async fn an_authenticated_caller_without_the_role_is_403_and_changes_nothing() {
             .await;
         assert_eq!(problem(res, 403).await["code"], "forbidden");
     }
-    // A partner reads no tenant, not even its existence... but is authenticated: 403.
+    // A partner is authenticated but is no admin of the tenant: 403.
     let p = problem(
         app.get(&format!("/v1/tenants/{tenant}"), &partner).await,
         403,

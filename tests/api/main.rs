@@ -6,6 +6,7 @@ mod common;
 mod advisor;
 mod auth;
 mod errors;
+mod matches;
 mod openapi;
 mod operations;
 mod partners;
