@@ -154,6 +154,7 @@ impl ApiError {
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
+            [one] if one.field.is_empty() => one.message.clone(),
             [one] => format!("{}: {}", one.field, one.message),
             many => format!("{} fields are invalid", many.len()),
         };
@@ -167,9 +168,14 @@ impl ApiError {
     /// A query or path value that cannot be used: 400, as SPEC section 6 asks.
     pub fn bad_parameter(field: &str, code: &str, message: impl Into<String>) -> Self {
         let error = FieldError::new(field, code, message);
+        let detail = if error.field.is_empty() {
+            error.message.clone()
+        } else {
+            format!("{}: {}", error.field, error.message)
+        };
         ApiError::Validation {
             status: StatusCode::BAD_REQUEST,
-            detail: format!("{}: {}", error.field, error.message),
+            detail,
             errors: vec![error],
         }
     }

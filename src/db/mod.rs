@@ -139,7 +139,7 @@ pub fn connect_or_create(url: &str, timeout: Duration) -> Result<PgConnection, S
         }
         Err(e) => Err(StartupError::Unreachable {
             url: redact(&url),
-            cause: e.to_string().trim().replace('\n', " "),
+            cause: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
         }),
     }
 }
