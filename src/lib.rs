@@ -10,5 +10,6 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod openapi30;
 pub mod telemetry;
 pub mod validation;

@@ -6,12 +6,12 @@ use partnerlink::app::Application;
 use partnerlink::auth::{Authenticator, Role};
 use partnerlink::config::Settings;
 use partnerlink::domain::MpnId;
-use partnerlink::{db, openapi, telemetry};
+use partnerlink::{db, openapi, openapi30, telemetry};
 
 const USAGE: &str = "usage: partnerlink [serve]
        partnerlink migrate
        partnerlink token --role operator|tenantAdmin|partner [--tenant UUID] [--mpn MPN_ID] [--sub NAME] [--ttl SECONDS]
-       partnerlink openapi
+       partnerlink openapi [--3.1 | --3.0]
 
 Settings come from environment variables; see README.md.";
 
@@ -25,10 +25,16 @@ fn main() -> ExitCode {
         None | Some("serve") => serve(settings),
         Some("migrate") => migrate(&settings),
         Some("token") => token(&settings, &args[1..]),
-        Some("openapi") => openapi::document()
-            .to_pretty_json()
-            .map(|json| println!("{json}"))
-            .map_err(|e| e.to_string()),
+        Some("openapi") => match args.get(1).map(String::as_str) {
+            None | Some("--3.1") => openapi::document()
+                .to_pretty_json()
+                .map_err(|e| e.to_string()),
+            Some("--3.0") => {
+                serde_json::to_string_pretty(&openapi30::document()).map_err(|e| e.to_string())
+            }
+            Some(other) => Err(format!("unknown option {other}: expected --3.1 or --3.0")),
+        }
+        .map(|json| println!("{json}")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

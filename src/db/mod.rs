@@ -139,7 +139,11 @@ pub fn connect_or_create(url: &str, timeout: Duration) -> Result<PgConnection, S
         }
         Err(e) => Err(StartupError::Unreachable {
             url: redact(&url),
-            cause: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+            cause: e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
         }),
     }
 }

@@ -23,10 +23,13 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
+        // `rename_all` rather than a per-variant `rename = $text`: utoipa cannot read a
+        // literal passed through a macro, and `text_enums_serialise_as_stored` checks both agree.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "camelCase")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $($(#[$vmeta])* $variant),+
         }
 
         impl $name {
@@ -138,4 +141,26 @@ pub fn to_db_list<T: Ord + Copy>(values: &[T], as_str: impl Fn(T) -> &'static st
     sorted.sort();
     sorted.dedup();
     sorted.into_iter().map(|v| as_str(v).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agree<T: serde::Serialize + Copy>(all: &[T], as_str: impl Fn(T) -> &'static str) {
+        for v in all {
+            assert_eq!(serde_json::to_value(v).unwrap(), as_str(*v));
+        }
+    }
+
+    #[test]
+    fn text_enums_serialise_as_stored() {
+        agree(Cloud::ALL, Cloud::as_str);
+        agree(ServiceFamily::ALL, ServiceFamily::as_str);
+        agree(Capability::ALL, Capability::as_str);
+        agree(PartnerKind::ALL, PartnerKind::as_str);
+        agree(PartnerStatus::ALL, PartnerStatus::as_str);
+        agree(SubscriptionStatus::ALL, SubscriptionStatus::as_str);
+        agree(AssociationSource::ALL, AssociationSource::as_str);
+    }
 }

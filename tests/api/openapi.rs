@@ -14,6 +14,24 @@ fn committed_document_matches_the_code() {
     );
 }
 
+/// The 3.0 rendition for 3.0-only generators: `cargo run -q -- openapi --3.0 > openapi/openapi-3.0.json`.
+#[test]
+fn committed_3_0_rendition_matches_the_code() {
+    let generated = serde_json::to_string_pretty(&partnerlink::openapi30::document()).unwrap();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/openapi/openapi-3.0.json"
+    ))
+    .unwrap();
+    assert!(
+        committed.trim_end() == generated.trim_end(),
+        "openapi/openapi-3.0.json is stale: run `cargo run -q -- openapi --3.0 > openapi/openapi-3.0.json`"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(!committed.contains("\"null\""), "3.0 has no null type");
+}
+
 #[test]
 fn every_operation_has_an_id_summary_tag_and_problem_errors() {
     let doc = serde_json::to_value(partnerlink::openapi::document()).unwrap();
