@@ -36,6 +36,54 @@ pub struct Settings {
     pub migrate_on_start: bool,
     pub log_format: LogFormat,
     pub jwt: JwtSettings,
+    pub public_url: PublicUrl,
+}
+
+/// The base URL callers reach the service at, for links handed out in events
+/// (`PARTNERLINK_PUBLIC_URL`): an `http` or `https` URL without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub const DEFAULT: &'static str = "http://127.0.0.1:8080";
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = text.trim().trim_end_matches('/');
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or("expected an http:// or https:// URL")?;
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err("the URL has no host".into());
+        }
+        if rest.contains(['?', '#']) || rest.chars().any(|c| c.is_whitespace()) {
+            return Err("the URL must not carry a query, fragment or spaces".into());
+        }
+        Ok(PublicUrl(url.to_owned()))
+    }
+
+    /// The configured value, or the default; what `Settings::from_env` reads.
+    pub fn from_env() -> Result<Self, SettingError> {
+        let name = "PARTNERLINK_PUBLIC_URL";
+        match var(name) {
+            None => Ok(PublicUrl::default()),
+            Some(value) => Self::parse(&value).map_err(|reason| SettingError {
+                name,
+                value,
+                reason,
+            }),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for PublicUrl {
+    fn default() -> Self {
+        PublicUrl(Self::DEFAULT.to_owned())
+    }
 }
 
 /// A setting whose value cannot be used; the message names the variable.
@@ -110,6 +158,38 @@ impl Settings {
                 audience: var("PARTNERLINK_JWT_AUDIENCE").unwrap_or_else(|| "partnerlink".into()),
                 leeway: Duration::from_secs(parsed("PARTNERLINK_JWT_LEEWAY_SECS", 30u64)?),
             },
+            public_url: PublicUrl::from_env()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_http_bases_without_a_trailing_slash() {
+        assert_eq!(
+            PublicUrl::parse("https://partnerlink.example/")
+                .unwrap()
+                .as_str(),
+            "https://partnerlink.example"
+        );
+        assert_eq!(
+            PublicUrl::parse(" http://10.0.0.1:8080/api ")
+                .unwrap()
+                .as_str(),
+            "http://10.0.0.1:8080/api"
+        );
+        for bad in [
+            "",
+            "partnerlink.example",
+            "ftp://x",
+            "https://",
+            "https://x/?a=1",
+            "https://x#y",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
     }
 }

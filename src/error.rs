@@ -140,6 +140,22 @@ pub enum ApiError {
     InvalidTransition(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    ResellerRemovalRequiresPartner(String),
+    #[error("{0}")]
+    AdvisorRelationshipIsPerSubscription(String),
+    #[error("{0}")]
+    InvitationExpired(String),
+    #[error("{0}")]
+    InvitationNotPending(String),
+    #[error("{0}")]
+    InvalidToken(String),
+    /// R11: the reseller still has active subscriptions with the tenant.
+    #[error("{detail}")]
+    ResellerHasActiveSubscriptions {
+        detail: String,
+        subscriptions: Vec<uuid::Uuid>,
+    },
     /// The cause is logged where the error is made; clients see a generic message.
     #[error("internal error")]
     Internal,
@@ -235,6 +251,14 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::InvalidTransition(_) => "invalid_transition",
             ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::ResellerRemovalRequiresPartner(_) => "reseller_removal_requires_partner",
+            ApiError::AdvisorRelationshipIsPerSubscription(_) => {
+                "advisor_relationship_is_per_subscription"
+            }
+            ApiError::InvitationExpired(_) => "invitation_expired",
+            ApiError::InvitationNotPending(_) => "invitation_not_pending",
+            ApiError::InvalidToken(_) => "invalid_token",
+            ApiError::ResellerHasActiveSubscriptions { .. } => "reseller_has_active_subscriptions",
             ApiError::Internal => "internal_error",
         }
     }
@@ -260,6 +284,14 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "Idempotency key reused",
             ApiError::InvalidTransition(_) => "Invalid transition",
             ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::ResellerRemovalRequiresPartner(_) => "Reseller removal requires the partner",
+            ApiError::AdvisorRelationshipIsPerSubscription(_) => {
+                "Advisor relationship is per subscription"
+            }
+            ApiError::InvitationExpired(_) => "Invitation expired",
+            ApiError::InvitationNotPending(_) => "Invitation not pending",
+            ApiError::InvalidToken(_) => "Invalid token",
+            ApiError::ResellerHasActiveSubscriptions { .. } => "Reseller has active subscriptions",
             ApiError::Internal => "Internal server error",
         }
     }
@@ -290,6 +322,17 @@ impl ApiError {
                     detail.clone(),
                 )]
             }
+            ApiError::ResellerHasActiveSubscriptions { subscriptions, .. } => subscriptions
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    FieldError::new(
+                        format!("subscriptionIds[{i}]"),
+                        "subscription_active",
+                        format!("subscription {id} is active; suspend or cancel it first"),
+                    )
+                })
+                .collect(),
             _ => Vec::new(),
         };
         Problem {
@@ -324,7 +367,13 @@ impl ResponseError for ApiError {
             | ApiError::PartnerNotEligible { .. }
             | ApiError::PartnerIdNotTransactable { .. }
             | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::PartnerInitiatedOnly(_) => StatusCode::FORBIDDEN,
+            ApiError::PartnerInitiatedOnly(_)
+            | ApiError::ResellerRemovalRequiresPartner(_)
+            | ApiError::InvalidToken(_) => StatusCode::FORBIDDEN,
+            ApiError::AdvisorRelationshipIsPerSubscription(_)
+            | ApiError::InvitationNotPending(_)
+            | ApiError::ResellerHasActiveSubscriptions { .. } => StatusCode::CONFLICT,
+            ApiError::InvitationExpired(_) => StatusCode::GONE,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

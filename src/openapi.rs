@@ -30,6 +30,8 @@ is an RFC 9457 `application/problem+json` document with a stable `code`.",
         (name = "partners", description = "The partner directory (R2)"),
         (name = "subscriptions", description = "Subscriptions and their lifecycle (R1)"),
         (name = "advisor", description = "The subscription advisor (registered partner) of a subscription (R3, R4, R5, R7)"),
+        (name = "relationships", description = "Partner relationships of a tenant (R6, R9, R10) and the partner side of reseller and delegated admin relationships (R9, R11)"),
+        (name = "invitations", description = "Partner-initiated invitations: delegated admin, trial and purchase offers (R8)"),
         (name = "events", description = "The outbox of committed changes"),
         (name = "operations", description = "Health, readiness and metrics"),
     ),
@@ -40,7 +42,8 @@ struct BaseDoc;
 /// Registers every documented route; the same function feeds the server and the document.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     use crate::api::{
-        advisor, events, health, matches, partners, products, subscriptions, tenants,
+        advisor, events, health, invitations, matches, partners, products, relationships,
+        subscriptions, tenants,
     };
     cfg.service(
         utoipa_actix_web::scope("/v1")
@@ -60,6 +63,18 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(advisor::set_advisor)
             .service(advisor::remove_advisor)
             .service(advisor::get_advisor_history)
+            .service(relationships::list_relationships)
+            .service(relationships::remove_relationship)
+            .service(relationships::list_customers)
+            .service(relationships::create_reseller_relationship)
+            .service(relationships::remove_reseller_relationship)
+            .service(relationships::end_delegated_admin)
+            .service(invitations::create_invitation)
+            .service(invitations::list_invitations)
+            .service(invitations::revoke_invitation)
+            .service(invitations::get_invitation)
+            .service(invitations::accept_invitation)
+            .service(invitations::decline_invitation)
             .service(events::list_events),
     )
     .service(health::live)

@@ -118,26 +118,7 @@ pub fn eligible_partner(
     };
     match eligibility::check(&facts(&partner)?, capability, placement) {
         Ok(()) => Ok(partner),
-        Err(Ineligible::GlobalId) => {
-            let locations =
-                subscriptions::locations_of(conn, partner.mpn_id, &tenant.country_code)?;
-            let listed = if locations.is_empty() {
-                format!("it has no location id serving {}", tenant.country_code)
-            } else {
-                let ids: Vec<String> = locations.iter().map(i32::to_string).collect();
-                format!(
-                    "its location ids serving {}: {}",
-                    tenant.country_code,
-                    ids.join(", ")
-                )
-            };
-            Err(ApiError::PartnerIdNotTransactable {
-                detail: format!(
-                    "{mpn} is the global MPN ID of {}; only a location MPN ID can be attached ({listed})",
-                    partner.name
-                ),
-            })
-        }
+        Err(Ineligible::GlobalId) => Err(not_transactable(conn, mpn, &partner, tenant)?),
         Err(other) => Err(ApiError::PartnerNotEligible {
             condition: other.condition(),
             detail: format!(
@@ -146,6 +127,62 @@ pub fn eligible_partner(
             ),
         }),
     }
+}
+
+/// Loads the partner and applies the tenant conditions of R3 (all but the service
+/// family) for a relationship that concerns no product: reseller or delegated admin.
+pub fn eligible_for_tenant(
+    conn: &mut PgConnection,
+    mpn: MpnId,
+    capability: Capability,
+    tenant: &TenantRow,
+) -> Result<PartnerRow, ApiError> {
+    let partner = partners::find(conn, mpn.get())?
+        .ok_or_else(|| ApiError::PartnerNotFound(mpn.to_string()))?;
+    let cloud = Cloud::from_db(&tenant.cloud)?;
+    let country = CountryCode::parse(&tenant.country_code).map_err(ApiError::internal)?;
+    match eligibility::check_tenant(&facts(&partner)?, capability, cloud, country) {
+        Ok(()) => Ok(partner),
+        Err(Ineligible::GlobalId) => Err(not_transactable(conn, mpn, &partner, tenant)?),
+        Err(other) => {
+            let role = match capability {
+                Capability::Advisor => "advise this tenant",
+                Capability::Reseller => "resell to this tenant",
+                Capability::DelegatedAdmin => "be delegated admin of this tenant",
+            };
+            Err(ApiError::PartnerNotEligible {
+                condition: other.condition(),
+                detail: format!("partner {mpn} cannot {role}: {}", other.message()),
+            })
+        }
+    }
+}
+
+/// `partner_id_not_transactable`, naming the organisation's locations in the tenant's
+/// country/region.
+fn not_transactable(
+    conn: &mut PgConnection,
+    mpn: MpnId,
+    partner: &PartnerRow,
+    tenant: &TenantRow,
+) -> Result<ApiError, ApiError> {
+    let locations = subscriptions::locations_of(conn, partner.mpn_id, &tenant.country_code)?;
+    let listed = if locations.is_empty() {
+        format!("it has no location id serving {}", tenant.country_code)
+    } else {
+        let ids: Vec<String> = locations.iter().map(i32::to_string).collect();
+        format!(
+            "its location ids serving {}: {}",
+            tenant.country_code,
+            ids.join(", ")
+        )
+    };
+    Ok(ApiError::PartnerIdNotTransactable {
+        detail: format!(
+            "{mpn} is the global MPN ID of {}; only a location MPN ID can be attached ({listed})",
+            partner.name
+        ),
+    })
 }
 
 /// Ends the current association at `at` without an event (a change records its own).

@@ -4,9 +4,11 @@ pub mod access;
 pub mod advisor;
 pub mod events;
 pub mod health;
+pub mod invitations;
 pub mod matches;
 pub mod partners;
 pub mod products;
+pub mod relationships;
 pub mod subscriptions;
 pub mod tenants;
 

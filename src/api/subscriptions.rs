@@ -269,31 +269,31 @@ pub async fn purchase_subscription(
     Ok(response.json(outcome.body))
 }
 
-/// Creates the subscription and, when a partner is named, its advisor (R1, R3).
-fn buy(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    actor: Actor,
-    tenant: &TenantRow,
-    purchase: &Purchase,
-) -> Result<Subscription, ApiError> {
-    let product = product_for(conn, tenant, &purchase.product_id)?;
-    if purchase.trial && !product.trial_available {
+/// Refuses a trial of a product that has none (`field` names the request's trial flag).
+pub fn check_trial(product: &ProductRow, trial: bool, field: &str) -> Result<(), ApiError> {
+    if trial && !product.trial_available {
         return Err(ApiError::validation(vec![FieldError::new(
-            "trial",
+            field,
             "no_trial",
             format!("{} has no trial", product.name),
         )]));
     }
-    if purchase.partner_mpn_id.is_some() && Cloud::from_db(&tenant.cloud)? == Cloud::China21Vianet {
-        return Err(ApiError::PartnerInitiatedOnly(
-            "in Office 365 operated by 21Vianet a partner is added by accepting the partner's invitation, \
-             not at purchase"
-                .into(),
-        ));
-    }
-    let now = crate::domain::now();
-    let (status, trial_ends_at) = if purchase.trial {
+    Ok(())
+}
+
+/// Creates a paid or trial subscription and records `subscription.purchased`.
+#[allow(clippy::too_many_arguments)]
+pub fn create_subscription(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    tenant: &TenantRow,
+    product: &ProductRow,
+    quantity: i32,
+    trial: bool,
+    reseller: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionRow, ApiError> {
+    let (status, trial_ends_at) = if trial {
         (
             SubscriptionStatus::Trial,
             Some(now + Duration::days(i64::from(product.trial_days))),
@@ -307,13 +307,10 @@ fn buy(
             tenant_id: tenant.id,
             id: Uuid::new_v4(),
             product_id: product.id.clone(),
-            quantity: purchase.quantity,
+            quantity,
             status: status.as_str().to_owned(),
             trial_ends_at,
-            reseller_mpn_id: match actor {
-                Actor::Reseller(mpn) => Some(mpn),
-                _ => None,
-            },
+            reseller_mpn_id: reseller,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -331,6 +328,41 @@ fn buy(
             "status": row.status,
             "resellerMpnId": row.reseller_mpn_id.map(|m| m.to_string()),
         }),
+    )?;
+    Ok(row)
+}
+
+/// Creates the subscription and, when a partner is named, its advisor (R1, R3).
+fn buy(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    actor: Actor,
+    tenant: &TenantRow,
+    purchase: &Purchase,
+) -> Result<Subscription, ApiError> {
+    let product = product_for(conn, tenant, &purchase.product_id)?;
+    check_trial(&product, purchase.trial, "trial")?;
+    if purchase.partner_mpn_id.is_some() && Cloud::from_db(&tenant.cloud)? == Cloud::China21Vianet {
+        return Err(ApiError::PartnerInitiatedOnly(
+            "in Office 365 operated by 21Vianet a partner is added by accepting the partner's invitation, \
+             not at purchase"
+                .into(),
+        ));
+    }
+    let now = crate::domain::now();
+    let reseller = match actor {
+        Actor::Reseller(mpn) => Some(mpn),
+        _ => None,
+    };
+    let row = create_subscription(
+        conn,
+        caller,
+        tenant,
+        &product,
+        purchase.quantity,
+        purchase.trial,
+        reseller,
+        now,
     )?;
     let advisor = match purchase.partner_mpn_id {
         Some(mpn) => Some(attach_advisor(

@@ -2,9 +2,11 @@
 
 pub mod events;
 pub mod idempotency;
+pub mod invitations;
 pub mod models;
 pub mod partners;
 pub mod products;
+pub mod relationships;
 pub mod schema;
 pub mod subscriptions;
 pub mod tenants;

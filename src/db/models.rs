@@ -98,3 +98,45 @@ pub struct EventRow {
     pub actor: String,
     pub data: serde_json::Value,
 }
+
+/// A reseller or delegated admin relationship; open while `ended_at` is null (and, for
+/// delegated admin, until `expires_at`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::partner_relationships, check_for_backend(diesel::pg::Pg))]
+pub struct RelationshipRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub mpn_id: i32,
+    pub kind: String,
+    pub roles: Vec<String>,
+    pub since: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub ended_by: Option<String>,
+    pub invitation_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = super::schema::invitations, check_for_backend(diesel::pg::Pg))]
+pub struct InvitationRow {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub mpn_id: i32,
+    pub status: String,
+    pub terms: String,
+    pub requests_delegated_admin: bool,
+    pub roles: Vec<String>,
+    pub delegated_admin_days: Option<i32>,
+    pub offer_kind: Option<String>,
+    pub offer_product_id: Option<String>,
+    pub offer_quantity: Option<i32>,
+    pub subscription_ids: Vec<Uuid>,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_by: Option<String>,
+    pub relationship_id: Option<Uuid>,
+    pub offer_subscription_id: Option<Uuid>,
+}

@@ -40,6 +40,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        mpn_id -> Int4,
+        status -> Text,
+        terms -> Text,
+        requests_delegated_admin -> Bool,
+        roles -> Array<Text>,
+        delegated_admin_days -> Nullable<Int4>,
+        offer_kind -> Nullable<Text>,
+        offer_product_id -> Nullable<Text>,
+        offer_quantity -> Nullable<Int4>,
+        subscription_ids -> Array<Uuid>,
+        token_hash -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+        created_by -> Text,
+        closed_at -> Nullable<Timestamptz>,
+        closed_by -> Nullable<Text>,
+        relationship_id -> Nullable<Uuid>,
+        offer_subscription_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     partner_relationships (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
@@ -50,6 +75,7 @@ diesel::table! {
         expires_at -> Nullable<Timestamptz>,
         ended_at -> Nullable<Timestamptz>,
         ended_by -> Nullable<Text>,
+        invitation_id -> Nullable<Uuid>,
     }
 }
 
@@ -107,6 +133,9 @@ diesel::table! {
 }
 
 diesel::joinable!(advisor_associations -> partners (mpn_id));
+diesel::joinable!(invitations -> partners (mpn_id));
+diesel::joinable!(invitations -> products (offer_product_id));
+diesel::joinable!(invitations -> tenants (tenant_id));
 diesel::joinable!(partner_relationships -> partners (mpn_id));
 diesel::joinable!(partner_relationships -> tenants (tenant_id));
 diesel::joinable!(subscriptions -> products (product_id));
@@ -116,6 +145,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     advisor_associations,
     events,
     idempotency_keys,
+    invitations,
     partner_relationships,
     partners,
     products,

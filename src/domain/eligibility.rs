@@ -74,6 +74,21 @@ pub fn check(
     capability: Capability,
     at: Placement,
 ) -> Result<(), Ineligible> {
+    check_tenant(partner, capability, at.cloud, at.country)?;
+    if !partner.services.contains(&at.service) {
+        return Err(Ineligible::Service(at.service));
+    }
+    Ok(())
+}
+
+/// The conditions of R3 that concern the tenant alone, for relationships that are not
+/// about one product (reseller, delegated admin): every condition but the service family.
+pub fn check_tenant(
+    partner: &PartnerFacts,
+    capability: Capability,
+    cloud: Cloud,
+    country: CountryCode,
+) -> Result<(), Ineligible> {
     if partner.kind == PartnerKind::Global {
         return Err(Ineligible::GlobalId);
     }
@@ -83,14 +98,11 @@ pub fn check(
     if !partner.capabilities.contains(&capability) {
         return Err(Ineligible::LacksCapability(capability));
     }
-    if !partner.clouds.contains(&at.cloud) {
-        return Err(Ineligible::Cloud(at.cloud));
+    if !partner.clouds.contains(&cloud) {
+        return Err(Ineligible::Cloud(cloud));
     }
-    if !partner.countries.contains(&at.country) {
-        return Err(Ineligible::Country(at.country));
-    }
-    if !partner.services.contains(&at.service) {
-        return Err(Ineligible::Service(at.service));
+    if !partner.countries.contains(&country) {
+        return Err(Ineligible::Country(country));
     }
     Ok(())
 }
@@ -146,5 +158,25 @@ mod tests {
                 condition
             );
         }
+    }
+
+    #[test]
+    fn tenant_conditions_ignore_the_service_family() {
+        let mut p = facts();
+        p.services.clear();
+        p.capabilities = vec![Capability::DelegatedAdmin];
+        let dk = CountryCode::parse("DK").unwrap();
+        assert_eq!(
+            check_tenant(&p, Capability::DelegatedAdmin, Cloud::Worldwide, dk),
+            Ok(())
+        );
+        assert_eq!(
+            check_tenant(&p, Capability::Reseller, Cloud::Worldwide, dk),
+            Err(Ineligible::LacksCapability(Capability::Reseller))
+        );
+        assert_eq!(
+            check_tenant(&p, Capability::DelegatedAdmin, Cloud::China21Vianet, dk),
+            Err(Ineligible::Cloud(Cloud::China21Vianet))
+        );
     }
 }

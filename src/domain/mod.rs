@@ -4,7 +4,9 @@ pub mod country;
 pub mod cursor;
 pub mod eligibility;
 pub mod idempotency_key;
+pub mod invitation;
 pub mod mpn_id;
+pub mod relationship;
 pub mod subscription;
 
 pub use country::CountryCode;
@@ -124,6 +126,50 @@ text_enum! {
         Invitation => "invitation",
         /// Set by an operator.
         Operator => "operator",
+    }
+}
+
+text_enum! {
+    /// What a partner is to a tenant (R6).
+    RelationshipKind {
+        /// Subscription advisor of at least one subscription (derived from associations).
+        Advisor => "advisor",
+        Reseller => "reseller",
+        DelegatedAdmin => "delegatedAdmin",
+    }
+}
+
+text_enum! {
+    /// A Microsoft Entra role a delegated admin relationship grants (R10): users,
+    /// passwords, licences, domains and admin permissions, as the article lists them.
+    DelegatedAdminRole {
+        UserAdministrator => "userAdministrator",
+        PasswordAdministrator => "passwordAdministrator",
+        LicenseAdministrator => "licenseAdministrator",
+        DomainNameAdministrator => "domainNameAdministrator",
+        PrivilegedRoleAdministrator => "privilegedRoleAdministrator",
+        GlobalAdministrator => "globalAdministrator",
+    }
+}
+
+text_enum! {
+    /// Where a partner invitation is in its life (R8).
+    InvitationStatus {
+        Pending => "pending",
+        Accepted => "accepted",
+        Declined => "declined",
+        Expired => "expired",
+        Revoked => "revoked",
+    }
+}
+
+text_enum! {
+    /// What an invitation's offer becomes when accepted.
+    OfferKind {
+        /// A trial of the product.
+        Trial => "trial",
+        /// A paid subscription.
+        Purchase => "purchase",
     }
 }
 
