@@ -135,6 +135,7 @@ impl Application {
         let table = web::Data::new(RouteTable::from_document(&doc));
         let body_limit = BodyLimit(settings.body_limit);
         let max_page = web::Data::new(MaxPageSize(settings.max_page_size));
+        let public_url = web::Data::new(settings.public_url.clone());
 
         let listener = TcpListener::bind(settings.listen).map_err(|cause| BuildError::Bind {
             addr: settings.listen.to_string(),
@@ -151,6 +152,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(table.clone())
                 .app_data(max_page.clone())
+                .app_data(public_url.clone())
                 .app_data(body_limit)
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .route(

@@ -17,6 +17,8 @@ tokio::task_local! {
 pub struct RequestContext {
     pub request_id: String,
     pub path: String,
+    /// From `Accept-Language`: problems are written in English or Danish.
+    pub lang: crate::i18n::Lang,
 }
 
 /// One failed condition of a request's input.
@@ -297,8 +299,8 @@ impl ApiError {
     }
 
     pub fn problem(&self) -> Problem {
-        let (request_id, instance) = REQUEST
-            .try_with(|r| (r.request_id.clone(), r.path.clone()))
+        let (request_id, instance, lang) = REQUEST
+            .try_with(|r| (r.request_id.clone(), r.path.clone(), r.lang))
             .unwrap_or_default();
         let detail = match self {
             ApiError::Internal => format!(
@@ -335,9 +337,15 @@ impl ApiError {
                 .collect(),
             _ => Vec::new(),
         };
+        let (title, detail) = match (lang, crate::i18n::danish(self.code())) {
+            (crate::i18n::Lang::Danish, Some((title, danish))) => {
+                (title.to_owned(), danish.to_owned())
+            }
+            _ => (self.title().to_owned(), detail),
+        };
         Problem {
             problem_type: format!("urn:partnerlink:problem:{}", self.code()),
-            title: self.title().to_owned(),
+            title,
             status: self.status_code().as_u16(),
             detail,
             instance,
@@ -383,6 +391,8 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        let lang = REQUEST.try_with(|r| r.lang).unwrap_or_default();
+        response.insert_header((header::CONTENT_LANGUAGE, lang.tag()));
         match self {
             ApiError::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -77,8 +77,33 @@ fn bare_message(e: &serde_json::Error) -> String {
         .to_owned()
 }
 
+/// Whether a JSON text holds the escape `\u0000`, which PostgreSQL text cannot store.
+/// An escape is a `u0000` after an odd run of backslashes (`\\u0000` is literal text).
+fn has_escaped_nul(body: &[u8]) -> bool {
+    body.windows(5).enumerate().any(|(i, w)| {
+        w == b"u0000" && body[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 1
+    })
+}
+
 /// Deserialises JSON, reporting `invalid_mpn_id` and the field path of data errors.
 pub fn parse_json<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
+    // Every request body is an object; serde would also read a struct from an array.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+    {
+        return Err(ApiError::validation(vec![crate::error::FieldError::new(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        )]));
+    }
+    if has_escaped_nul(body) {
+        return Err(ApiError::validation(vec![crate::error::FieldError::new(
+            "",
+            "nul_character",
+            "text values must not contain the NUL character (\\u0000)",
+        )]));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = match serde_path_to_error::deserialize(&mut de) {
         Ok(value) => value,
@@ -211,4 +236,17 @@ fn bad_path_parameter(req: &HttpRequest, message: &str) -> String {
             }
         })
         .map_or_else(|| "path".to_owned(), |(name, _)| (*name).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_escaped_nul;
+
+    #[test]
+    fn finds_only_real_nul_escapes() {
+        assert!(has_escaped_nul(br#"{"a":"x\u0000"}"#));
+        assert!(has_escaped_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a":"\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a":"u0000"}"#));
+    }
 }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod metrics;
 pub mod openapi;
 pub mod openapi30;

@@ -86,6 +86,11 @@ pub async fn request_context(
     let context = RequestContext {
         request_id: id.clone(),
         path: req.path().to_owned(),
+        lang: crate::i18n::Lang::negotiate(
+            req.headers()
+                .get(actix_web::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        ),
     };
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().clone();

@@ -2,9 +2,13 @@
 
 use validator::ValidationError;
 
+/// A one-line name: not blank, and no control characters.
 pub fn not_blank(value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
         Err(ValidationError::new("blank").with_message("must not be blank".into()))
+    } else if value.chars().any(char::is_control) {
+        Err(ValidationError::new("control_character")
+            .with_message("must not contain control characters".into()))
     } else {
         Ok(())
     }

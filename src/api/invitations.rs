@@ -250,12 +250,10 @@ pub struct CreatedInvitation {
     pub accept_url: String,
 }
 
-/// The public URL the application registered, else the environment's (validated at
-/// start-up by `Settings::from_env`), else the default.
+/// The configured public URL (`PARTNERLINK_PUBLIC_URL`), registered by the application.
 fn public_url(req: &HttpRequest) -> PublicUrl {
     req.app_data::<web::Data<PublicUrl>>()
         .map(|url| url.get_ref().clone())
-        .or_else(|| PublicUrl::from_env().ok())
         .unwrap_or_default()
 }
 

@@ -42,7 +42,9 @@ impl PageRequest {
                 format!("limit must be between 1 and {}", max.0),
             ));
         }
+        // An empty cursor is the first page, as if none were sent.
         let after = cursor
+            .filter(|c| !c.is_empty())
             .map(|c| {
                 Cursor::decode(c)
                     .map_err(|e| ApiError::bad_parameter("cursor", "invalid_cursor", e.to_string()))

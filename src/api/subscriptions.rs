@@ -41,7 +41,7 @@ pub struct Subscription {
     #[schema(nullable, value_type = Option<AdvisorAssociation>)]
     pub advisor: Option<AdvisorAssociation>,
     /// The reseller that bought the subscription for the tenant, or null.
-    #[schema(value_type = Option<String>, pattern = "^[1-9][0-9]{4,9}$", example = "7654321")]
+    #[schema(value_type = Option<String>, pattern = "^(?:[1-9][0-9]{4,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$", example = "7654321")]
     pub reseller_mpn_id: Option<MpnId>,
     /// The row version; also the strong `ETag` of the subscription.
     #[schema(example = 1)]
@@ -80,7 +80,7 @@ pub struct Purchase {
     #[schema(minimum = 1, maximum = 300000, example = 25)]
     pub quantity: i32,
     /// The partner to attach as subscription advisor (R1); worldwide tenants only.
-    #[schema(value_type = Option<String>, pattern = "^[1-9][0-9]{4,9}$", example = "1234567")]
+    #[schema(value_type = Option<String>, pattern = "^(?:[1-9][0-9]{4,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$", example = "1234567")]
     pub partner_mpn_id: Option<MpnId>,
     /// Start a trial instead of a paid subscription; the product must offer one.
     #[serde(default)]
@@ -185,7 +185,7 @@ struct Purchased {
     operation_id = "purchaseSubscription",
     params(
         ("tenantId" = Uuid, Path, description = "The tenant's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 printable ASCII characters, bare or as a quoted structured-field string; kept 24 hours"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 257, pattern = "^[ -~]+$", description = "1 to 255 printable ASCII characters, bare or as a quoted structured-field string; kept 24 hours"),
     ),
     request_body = Purchase,
     responses(

@@ -37,8 +37,6 @@ pub enum CountryCodeError {
 }
 
 impl CountryCode {
-    pub const PATTERN: &'static str = "^[A-Z]{2}$";
-
     pub fn parse(input: &str) -> Result<Self, CountryCodeError> {
         let bytes = input.as_bytes();
         match bytes {
@@ -82,9 +80,7 @@ impl utoipa::PartialSchema for CountryCode {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(Self::PATTERN))
-            .min_length(Some(2))
-            .max_length(Some(2))
+            .enum_values(Some(ASSIGNED))
             .description(Some("ISO 3166-1 alpha-2 country/region code, upper case."))
             .examples([serde_json::json!("DK")])
             .into()

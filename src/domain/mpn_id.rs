@@ -35,7 +35,9 @@ pub enum MpnIdError {
 impl MpnId {
     pub const MIN_DIGITS: usize = 5;
     pub const MAX_DIGITS: usize = 10;
-    pub const PATTERN: &'static str = "^[1-9][0-9]{4,9}$";
+    /// Exactly the accepted ids, for the OpenAPI document: 5 to 9 digits, or 10 digits
+    /// not above 2147483647.
+    pub const PATTERN: &'static str = "^(?:[1-9][0-9]{4,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$";
 
     /// Parses an MPN ID; surrounding white space is trimmed, nothing else is corrected.
     pub fn parse(input: &str) -> Result<Self, MpnIdError> {
@@ -161,6 +163,25 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_pattern_matches_the_parser() {
+        let pattern = regex_lite::Regex::new(MpnId::PATTERN).unwrap();
+        for s in [
+            "12345",
+            "999999999",
+            "1000000000",
+            "2147483647",
+            "2147483648",
+            "2999999999",
+            "2147483650",
+            "1234",
+            "012345",
+            "99999999999",
+        ] {
+            assert_eq!(pattern.is_match(s), MpnId::parse(s).is_ok(), "{s}");
+        }
+    }
+
+    #[test]
     fn serde_uses_the_string_form() {
         let id: MpnId = serde_json::from_str("\"1234567\"").unwrap();
         assert_eq!(serde_json::to_string(&id).unwrap(), "\"1234567\"");
@@ -174,6 +195,13 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn pattern_and_parser_agree(v in 0u64..=9_999_999_999u64) {
+            let pattern = regex_lite::Regex::new(MpnId::PATTERN).unwrap();
+            let s = v.to_string();
+            prop_assert_eq!(pattern.is_match(&s), MpnId::parse(&s).is_ok(), "{}", s);
+        }
+
         #[test]
         fn never_panics(s in "\\PC*") {
             let _ = MpnId::parse(&s);

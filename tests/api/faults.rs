@@ -1,0 +1,256 @@
+//! Faults: the database going away, an exhausted pool, slow statements, vanishing clients.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use partnerlink::db::schema::{advisor_associations, events, subscriptions};
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+
+use crate::common::{problem, DbProxy, TestApp, TestDb};
+use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
+
+async fn wait_ready(app: &TestApp, want: u16) {
+    for _ in 0..300 {
+        let res = app
+            .client
+            .get(format!("{}/health/ready", app.address))
+            .send()
+            .await
+            .unwrap();
+        if res.status().as_u16() == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("readiness never became {want}");
+}
+
+fn count_consistency(app: &TestApp) -> (i64, i64, i64, i64) {
+    let mut conn = app.conn();
+    let subs: i64 = subscriptions::table.count().get_result(&mut conn).unwrap();
+    let assocs: i64 = advisor_associations::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let purchased: i64 = events::table
+        .filter(events::type_.eq("subscription.purchased"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let advisor_events: i64 = events::table
+        .filter(events::type_.eq_any(["advisor.added", "advisor.changed"]))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    (subs, purchased, assocs, advisor_events)
+}
+
+#[tokio::test]
+async fn a_database_restart_under_load_fails_fast_then_recovers_without_losing_a_2xx() {
+    let proxy = DbProxy::start().await;
+    let db = TestDb::new();
+    let url = proxy.url(&db);
+    let app = TestApp::spawn_with(db, |s| {
+        s.database_url = url;
+        s.pool_size = 2;
+        s.pool_acquire_timeout = Duration::from_millis(500);
+        s.db_connect_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    let path = format!("/v1/tenants/{tenant}/subscriptions");
+
+    let load = (0..3).map(|_| {
+        let (app, admin, path) = (&app, admin.clone(), path.clone());
+        async move {
+            let mut created = Vec::new();
+            for _ in 0..40 {
+                let res = app
+                    .post(&path, &admin, json!({"productId": "office-365-e1", "quantity": 1, "partnerMpnId": ADVISOR_A}))
+                    .await;
+                match res.status().as_u16() {
+                    201 => created.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()),
+                    503 => {
+                        assert!(res.headers().contains_key("retry-after"));
+                        problem(res, 503).await;
+                    }
+                    other => panic!("unexpected status {other} during the outage"),
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            created
+        }
+    });
+    let outage = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        proxy.cut();
+        wait_ready(&app, 503).await;
+        let p = problem(app.get(&path, &admin).await, 503).await;
+        assert_eq!(p["code"], "service_unavailable");
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        proxy.restore();
+        wait_ready(&app, 200).await;
+    };
+    let (created, ()) = tokio::join!(futures_util::future::join_all(load), outage);
+    let created: Vec<String> = created.into_iter().flatten().collect();
+
+    buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e1", "quantity": 1}),
+    )
+    .await;
+    let mut conn = app.conn();
+    for id in &created {
+        let id: uuid::Uuid = id.parse().unwrap();
+        let found: i64 = subscriptions::table
+            .filter(subscriptions::id.eq(id))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(found, 1, "a subscription answered 201 is in the database");
+    }
+    let (subs, purchased, assocs, advisor_events) = count_consistency(&app);
+    assert_eq!(subs, created.len() as i64 + 1);
+    assert_eq!(purchased, subs, "one event per committed purchase");
+    assert_eq!(
+        (assocs, advisor_events),
+        (created.len() as i64, created.len() as i64),
+        "no half-written purchase"
+    );
+}
+
+/// Holds a row lock on every subscription from the test's own connection.
+fn lock_subscriptions(app: &TestApp) -> PgConnection {
+    let mut conn = app.conn();
+    conn.batch_execute("BEGIN; SELECT 1 FROM subscriptions FOR UPDATE")
+        .unwrap();
+    conn
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
+    let db = TestDb::new();
+    let app = TestApp::spawn_with(db, |s| {
+        s.pool_size = 1;
+        s.pool_acquire_timeout = Duration::from_millis(300);
+        s.statement_timeout = Duration::from_secs(10);
+    })
+    .await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    let sub = buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e3", "quantity": 1}),
+    )
+    .await;
+    let advisor = format!(
+        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
+        sub["id"].as_str().unwrap()
+    );
+    let mut lock = lock_subscriptions(&app);
+    let blocked = app.request(
+        reqwest::Method::PUT,
+        &advisor,
+        Some(&admin),
+        Some(json!({"mpnId": ADVISOR_A})),
+    );
+    let starved = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let res = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
+        let p = problem(res, 503).await;
+        lock.batch_execute("COMMIT").unwrap();
+        p
+    };
+    let (blocked, starved) = tokio::join!(blocked, starved);
+    assert_eq!(starved["code"], "service_unavailable");
+    assert_eq!(
+        blocked.status(),
+        200,
+        "the blocked change completes once the lock is released"
+    );
+}
+
+#[tokio::test]
+async fn the_statement_timeout_is_enforced_and_leaves_nothing_behind() {
+    let db = TestDb::new();
+    let app = TestApp::spawn_with(db, |s| s.statement_timeout = Duration::from_millis(300)).await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    let sub = buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e3", "quantity": 1}),
+    )
+    .await;
+    let advisor = format!(
+        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
+        sub["id"].as_str().unwrap()
+    );
+    let before = count_consistency(&app);
+    let mut lock = lock_subscriptions(&app);
+    let res = app
+        .request(
+            reqwest::Method::PUT,
+            &advisor,
+            Some(&admin),
+            Some(json!({"mpnId": ADVISOR_A})),
+        )
+        .await;
+    lock.batch_execute("COMMIT").unwrap();
+    let p = problem(res, 503).await;
+    assert_eq!(p["code"], "service_unavailable");
+    assert!(
+        !p["detail"].as_str().unwrap().contains("canceling"),
+        "no database text leaks"
+    );
+    assert_eq!(count_consistency(&app), before);
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_mid_request_leaves_no_partial_write() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    let sub = buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
+    )
+    .await;
+    let path = format!(
+        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
+        sub["id"].as_str().unwrap()
+    );
+    let mut lock = lock_subscriptions(&app);
+    let body = json!({"mpnId": ADVISOR_B}).to_string();
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {admin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(stream);
+    lock.batch_execute("COMMIT").unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Whether or not the change committed, it committed whole: history and events agree.
+    let history: Value = app
+        .get(&format!("{path}/history"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = history["items"].as_array().unwrap();
+    let current: Vec<&Value> = items.iter().filter(|a| a["validTo"].is_null()).collect();
+    assert_eq!(current.len(), 1);
+    let (_, _, assocs, advisor_events) = count_consistency(&app);
+    assert_eq!(assocs, advisor_events);
+    assert_eq!(assocs as usize, items.len());
+}

@@ -1,0 +1,165 @@
+//! Two service processes on one database: the database, not the process, keeps the
+//! invariants.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use partnerlink::db::schema::{advisor_associations, events, subscriptions};
+use serde_json::{json, Value};
+
+use crate::common::{TestApp, TestDb, SECRET};
+use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
+
+/// The release-shaped binary, started with environment variables only.
+struct Instance {
+    child: Child,
+    address: String,
+}
+
+impl Instance {
+    // The child is reaped in `Drop`, which clippy cannot see.
+    #[allow(clippy::zombie_processes)]
+    async fn start(db: &TestDb) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_partnerlink"))
+            .env("DATABASE_URL", &db.url)
+            .env("PARTNERLINK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("PARTNERLINK_JWT_HS256_SECRET", SECRET)
+            .env("PARTNERLINK_POOL_SIZE", "3")
+            .env("PARTNERLINK_WORKERS", "1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let address = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{address}/health/ready"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return Instance { child, address };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("instance on {port} never became ready");
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn two_instances_keep_one_current_advisor_and_one_purchase_per_key() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    let first = Instance::start(&app.db).await;
+    let second = Instance::start(&app.db).await;
+    let addresses = [first.address.clone(), second.address.clone()];
+    let sub = buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e3", "quantity": 1}),
+    )
+    .await;
+    let advisor = format!(
+        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
+        sub["id"].as_str().unwrap()
+    );
+
+    let changes = (0..30).map(|i| {
+        let url = format!("{}{advisor}", addresses[i % 2]);
+        let mpn = if i % 3 == 0 { ADVISOR_A } else { ADVISOR_B };
+        app.client
+            .put(url)
+            .bearer_auth(&admin)
+            .json(&json!({"mpnId": mpn}))
+            .send()
+    });
+    let purchases = (0..10).map(|i| {
+        let url = format!("{}/v1/tenants/{tenant}/subscriptions", addresses[i % 2]);
+        app.client
+            .post(url)
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", "two-instances")
+            .json(&json!({"productId": "office-365-e1", "quantity": 2}))
+            .send()
+    });
+    let (changes, purchases) = tokio::join!(
+        futures_util::future::join_all(changes),
+        futures_util::future::join_all(purchases)
+    );
+    for res in changes {
+        assert_eq!(res.unwrap().status(), 200);
+    }
+    let mut bought = Vec::new();
+    for res in purchases {
+        let res = res.unwrap();
+        match res.status().as_u16() {
+            201 => bought.push(res.json::<Value>().await.unwrap()["id"].clone()),
+            409 => {}
+            other => panic!("unexpected purchase status {other}"),
+        }
+    }
+    assert!(!bought.is_empty());
+    assert!(
+        bought.windows(2).all(|w| w[0] == w[1]),
+        "every 201 is the same subscription"
+    );
+
+    let mut conn = app.conn();
+    let keyed: i64 = subscriptions::table
+        .filter(subscriptions::product_id.eq("office-365-e1"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(keyed, 1, "one subscription per idempotency key");
+    let current: i64 = advisor_associations::table
+        .filter(advisor_associations::valid_to.is_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(current, 1);
+    let history: Value = app
+        .get(&format!("{advisor}/history"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = history["items"].as_array().unwrap();
+    for pair in items.windows(2) {
+        assert_eq!(
+            pair[1]["validTo"], pair[0]["validFrom"],
+            "gapless, non-overlapping"
+        );
+    }
+    let advisor_events: i64 = events::table
+        .filter(events::type_.eq_any(["advisor.added", "advisor.changed"]))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(
+        advisor_events as usize,
+        items.len(),
+        "one event per committed change"
+    );
+    let purchased: i64 = events::table
+        .filter(events::type_.eq("subscription.purchased"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(purchased, 2, "the setup purchase and the keyed one");
+}
