@@ -1,0 +1,26 @@
+-- Included twice by explain.sql, once per plan_cache_mode (psql variable mode).
+SET plan_cache_mode = :mode;
+\qecho '### tenant_by_id' :mode
+EXPLAIN (COSTS OFF) EXECUTE tenant_by_id(:'t', 1);
+\qecho '### subscription_by_id' :mode
+EXPLAIN (COSTS OFF) EXECUTE subscription_by_id(:'t', :'s', 1);
+\qecho '### current_advisor' :mode
+EXPLAIN (COSTS OFF) EXECUTE current_advisor(:'t', :'s', 1);
+\qecho '### advisor_at' :mode
+EXPLAIN (COSTS OFF) EXECUTE advisor_at(:'t', :'s', '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z', 1);
+\qecho '### partner_search' :mode
+EXPLAIN (COSTS OFF) EXECUTE partner_search(ARRAY['DK'], ARRAY['microsoft365'], '%fabrikam%', 21);
+\qecho '### product_by_id' :mode
+EXPLAIN (COSTS OFF) EXECUTE product_by_id('office-365-e3', 1);
+\qecho '### partner_by_mpn' :mode
+EXPLAIN (COSTS OFF) EXECUTE partner_by_mpn(2000001, 1);
+\qecho '### end_association' :mode
+EXPLAIN (COSTS OFF) EXECUTE end_association(now(), 'x', :'t', bench_uuid(3, 56));
+\qecho '### save_subscription' :mode
+EXPLAIN (COSTS OFF) EXECUTE save_subscription(1, 'active', NULL, 1, now(), :'t', :'s');
+\qecho '### sweep_expired' :mode
+EXPLAIN (COSTS OFF) EXECUTE sweep_expired('system', 'delegatedAdmin', now(), :'t');
+\qecho '### current_advice' :mode
+EXPLAIN (COSTS OFF) EXECUTE current_advice(:'t');
+\qecho '### open_relationships' :mode
+EXPLAIN (COSTS OFF) EXECUTE open_relationships(:'t', now());
