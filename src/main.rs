@@ -22,6 +22,9 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e.to_string()),
     };
     let result = match args.first().map(String::as_str) {
+        Some("serve" | "migrate") if args.len() > 1 => {
+            Err(format!("unexpected arguments after {:?}\n{USAGE}", args[0]))
+        }
         None | Some("serve") => serve(settings),
         Some("migrate") => migrate(&settings),
         Some("token") => token(&settings, &args[1..]),
