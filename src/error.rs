@@ -19,6 +19,13 @@ pub struct RequestContext {
     pub path: String,
     /// From `Accept-Language`: problems are written in English or Danish.
     pub lang: crate::i18n::Lang,
+    /// SQL statements the request has sent so far.
+    pub db_statements: std::rc::Rc<std::cell::Cell<u32>>,
+}
+
+/// Adds statements to the current request's count (outside a request: nothing).
+pub fn count_statements(n: u32) {
+    let _ = REQUEST.try_with(|r| r.db_statements.set(r.db_statements.get() + n));
 }
 
 /// One failed condition of a request's input.

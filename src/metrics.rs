@@ -14,6 +14,14 @@ const BUCKETS: [f64; 12] = [
 struct Series {
     requests: BTreeMap<(String, String, u16), u64>,
     latency: BTreeMap<(String, String), Histogram>,
+    statements: BTreeMap<(String, String), StatementCount>,
+}
+
+/// SQL statements sent by the requests of one route.
+#[derive(Default)]
+struct StatementCount {
+    total: u64,
+    max: u32,
 }
 
 #[derive(Default)]
@@ -30,7 +38,14 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    pub fn observe(
+        &self,
+        method: &str,
+        route: &str,
+        status: u16,
+        elapsed: Duration,
+        statements: u32,
+    ) {
         let Ok(mut series) = self.series.lock() else {
             return;
         };
@@ -50,6 +65,12 @@ impl Metrics {
         }
         histogram.count += 1;
         histogram.sum += seconds;
+        let most = series
+            .statements
+            .entry((method.to_owned(), route.to_owned()))
+            .or_default();
+        most.total += u64::from(statements);
+        most.max = most.max.max(statements);
     }
 
     /// The exposition text, with the pool's gauges (`open`, `idle`, `waiting`, `max`).
@@ -114,6 +135,28 @@ impl Metrics {
                  partnerlink_http_request_duration_seconds_sum{{{labels}}} {}\n\
                  partnerlink_http_request_duration_seconds_count{{{labels}}} {}",
                 h.count, h.sum, h.count
+            );
+        }
+        out.push_str(
+            "# HELP partnerlink_db_statements_total SQL statements sent, by route template.\n",
+        );
+        out.push_str("# TYPE partnerlink_db_statements_total counter\n");
+        for ((method, route), n) in &series.statements {
+            let _ = writeln!(
+                out,
+                "partnerlink_db_statements_total{{method=\"{method}\",route=\"{}\"}} {}",
+                escape(route),
+                n.total
+            );
+        }
+        out.push_str("# HELP partnerlink_db_statements_per_request_max Most SQL statements one request sent, by route template.\n");
+        out.push_str("# TYPE partnerlink_db_statements_per_request_max gauge\n");
+        for ((method, route), n) in &series.statements {
+            let _ = writeln!(
+                out,
+                "partnerlink_db_statements_per_request_max{{method=\"{method}\",route=\"{}\"}} {}",
+                escape(route),
+                n.max
             );
         }
         out

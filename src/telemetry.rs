@@ -83,6 +83,7 @@ pub async fn request_context(
         .extensions()
         .get::<RequestId>()
         .map_or_else(|| Uuid::new_v4().to_string(), |r| r.0.clone());
+    let statements = std::rc::Rc::new(std::cell::Cell::new(0));
     let context = RequestContext {
         request_id: id.clone(),
         path: req.path().to_owned(),
@@ -91,6 +92,7 @@ pub async fn request_context(
                 .get(actix_web::http::header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok()),
         ),
+        db_statements: statements.clone(),
     };
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().clone();
@@ -102,7 +104,13 @@ pub async fn request_context(
         .unwrap_or_else(|| "unmatched".into());
     let status = response.status();
     if let Some(metrics) = metrics {
-        metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+        metrics.observe(
+            method.as_str(),
+            &route,
+            status.as_u16(),
+            elapsed,
+            statements.get(),
+        );
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -111,6 +119,7 @@ pub async fn request_context(
         status = status.as_u16(),
         route = %route,
         elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+        db_statements = statements.get(),
         "request finished"
     );
     Ok(response)

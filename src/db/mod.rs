@@ -11,12 +11,13 @@ pub mod schema;
 pub mod subscriptions;
 pub mod tenants;
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::PgConnection;
@@ -178,6 +179,22 @@ pub fn migrate(conn: &mut PgConnection, url: &str) -> Result<usize, StartupError
     Ok(applied)
 }
 
+thread_local! {
+    /// Statements sent by the connection in use on this (blocking) thread.
+    static STATEMENTS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Counts every statement a connection sends, for the per-request statement count.
+struct StatementCounter;
+
+impl Instrumentation for StatementCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            STATEMENTS.with(|n| n.set(n.get() + 1));
+        }
+    }
+}
+
 impl Db {
     /// Builds the pool without connecting, so the service starts (not ready) while the
     /// database is down, and recovers by itself when it returns.
@@ -186,6 +203,9 @@ impl Db {
             &settings.database_url,
             settings.db_connect_timeout,
         ));
+        // Process-wide and idempotent: every connection the pool opens counts its statements.
+        let _ =
+            diesel::connection::set_default_instrumentation(|| Some(Box::new(StatementCounter)));
         let pool = Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(Some(0))
@@ -207,14 +227,21 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        web::block(move || {
+        let (result, statements) = web::block(move || {
             db.waiting.fetch_add(1, Ordering::Relaxed);
             let conn = db.pool.get();
             db.waiting.fetch_sub(1, Ordering::Relaxed);
-            let mut conn = conn?;
-            f(&mut conn)
+            let mut conn = match conn {
+                Ok(conn) => conn,
+                Err(e) => return (Err(e.into()), 0),
+            };
+            STATEMENTS.with(|n| n.set(0));
+            let result = f(&mut conn);
+            (result, STATEMENTS.with(Cell::get))
         })
-        .await?
+        .await?;
+        crate::error::count_statements(statements);
+        result
     }
 
     /// Runs `f` in one transaction: every write of a request commits or none does.

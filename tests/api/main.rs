@@ -15,6 +15,7 @@ mod openapi;
 mod operations;
 mod partners;
 mod products;
+mod statements;
 mod relationships;
 mod subscriptions;
 mod tenants;

@@ -1,0 +1,110 @@
+//! Every list issues a bounded number of SQL statements whatever the page size: the
+//! service counts statements through diesel's instrumentation and exposes the most
+//! one request of a route sent in `/metrics`.
+
+use serde_json::json;
+
+use crate::common::TestApp;
+use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
+
+async fn most_statements(app: &TestApp, route: &str) -> u32 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix =
+        format!("partnerlink_db_statements_per_request_max{{method=\"GET\",route=\"{route}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no statement count for {route}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn lists_send_the_same_statements_for_one_item_as_for_a_full_page() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    for i in 0..12 {
+        let partner = if i % 2 == 0 { ADVISOR_A } else { ADVISOR_B };
+        buy(
+            &app,
+            tenant,
+            &admin,
+            json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": partner}),
+        )
+        .await;
+    }
+    let sub = buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
+    )
+    .await;
+    let advisor = format!(
+        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
+        sub["id"].as_str().unwrap()
+    );
+    for mpn in [ADVISOR_B, ADVISOR_A, ADVISOR_B] {
+        let res = app
+            .request(
+                reqwest::Method::PUT,
+                &advisor,
+                Some(&admin),
+                Some(json!({"mpnId": mpn})),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let operator = app.operator();
+    let cases = [
+        (
+            "/v1/tenants/{tenantId}/subscriptions",
+            format!("/v1/tenants/{tenant}/subscriptions"),
+            admin.clone(),
+        ),
+        (
+            "/v1/tenants/{tenantId}/partner-relationships",
+            format!("/v1/tenants/{tenant}/partner-relationships"),
+            admin.clone(),
+        ),
+        ("/v1/partners", "/v1/partners".to_owned(), admin.clone()),
+        ("/v1/products", "/v1/products".to_owned(), admin.clone()),
+        ("/v1/events", "/v1/events".to_owned(), operator.clone()),
+        (
+            "/v1/tenants/{tenantId}/partner-matches",
+            format!("/v1/tenants/{tenant}/partner-matches?productId=office-365-e3"),
+            admin.clone(),
+        ),
+    ];
+    // The history is one page: its statements stay fixed however long it grows.
+    assert_eq!(
+        app.get(&format!("{advisor}/history"), &admin)
+            .await
+            .status(),
+        200
+    );
+    let history = most_statements(
+        &app,
+        "/v1/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor/history",
+    )
+    .await;
+    assert!(history <= 4, "history: {history} statements");
+    for (route, path, token) in cases {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let small = app.get(&format!("{path}{sep}limit=1"), &token).await;
+        assert_eq!(small.status(), 200, "{path}");
+        let one = most_statements(&app, route).await;
+        let full = app.get(&format!("{path}{sep}limit=200"), &token).await;
+        assert_eq!(full.status(), 200, "{path}");
+        let many = most_statements(&app, route).await;
+        assert_eq!(one, many, "{route}: statements grow with the page size");
+        assert!(many <= 6, "{route}: {many} statements for one page");
+    }
+}
