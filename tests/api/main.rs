@@ -5,6 +5,7 @@ mod common;
 
 mod advisor;
 mod auth;
+mod authz;
 mod errors;
 mod faults;
 mod i18n;
@@ -15,7 +16,7 @@ mod openapi;
 mod operations;
 mod partners;
 mod products;
-mod statements;
 mod relationships;
+mod statements;
 mod subscriptions;
 mod tenants;
