@@ -1,8 +1,9 @@
 //! The OpenAPI document: a base with `info`, completed from the handlers' paths.
 
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi as Document, RefOr, ResponseBuilder};
+use utoipa::openapi::{Content, OpenApi as Document, RefOr, Required, ResponseBuilder};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
@@ -140,7 +141,31 @@ fn complete(doc: &mut Document) {
     }
 }
 
+/// An optional parameter (`Option<T>` in a handler's `params`) is either sent or absent;
+/// it is never `null`. utoipa types it `[T, "null"]`, which generators then wrap twice
+/// (progenitor's `Option<Option<String>>` for `If-Match` does not compile): declare `T`.
+fn optional_parameters_not_nullable(op: &mut Operation) {
+    for parameter in op.parameters.iter_mut().flatten() {
+        if parameter.required == Required::True {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
+            if let SchemaType::Array(types) = &object.schema_type {
+                if let [single] = types
+                    .iter()
+                    .filter(|t| **t != Type::Null)
+                    .collect::<Vec<_>>()
+                    .as_slice()
+                {
+                    object.schema_type = SchemaType::Type((*single).clone());
+                }
+            }
+        }
+    }
+}
+
 fn complete_operation(op: &mut Operation, v1: bool, has_path_params: bool) {
+    optional_parameters_not_nullable(op);
     let has_body = op.request_body.is_some();
     let has_query = op.parameters.as_ref().is_some_and(|ps| {
         ps.iter()

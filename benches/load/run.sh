@@ -16,8 +16,10 @@
 # Environment: PARTNERLINK_BENCH_PG (server URL without a database, default
 # postgres://postgres@127.0.0.1:5432), PARTNERLINK_BENCH_DB (default partnerlink_bench),
 # PARTNERLINK_BENCH_PG_LOG (PostgreSQL's log file, for counting statements; default: the
-# newest /var/log/postgresql/postgresql-*.log), PARTNERLINK_BENCH_JOBS (pgbench threads,
-# default 2), and any PARTNERLINK_* / RUST_LOG setting, passed to the service as is.
+# newest /var/log/postgresql/postgresql-*.log), PARTNERLINK_BENCH_PG_PARAMS (libpq URL
+# parameters for the service, pgbench and psql alike, e.g. sslmode=disable),
+# PARTNERLINK_BENCH_JOBS (pgbench threads, default 2), and any PARTNERLINK_* / RUST_LOG
+# setting, passed to the service as is.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,7 +43,7 @@ GLOBALS=200
 LOCATIONS=800
 
 usage() {
-    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 
@@ -77,12 +79,15 @@ OUT="$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)-$SCALE"
 mkdir -p "$OUT"
 BIN="$ROOT/target/release/partnerlink"
 LOADGEN="$HERE/loadgen/target/release/partnerlink-loadgen"
-DB_URL="$PG_SERVER/$DB"
+PG_PARAMS="${PARTNERLINK_BENCH_PG_PARAMS:-}"
+DB_URL="$PG_SERVER/$DB${PG_PARAMS:+?$PG_PARAMS}"
 SERVER_PID=""
 LOG_STATEMENT_SET=0
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d "$PG_SERVER/postgres" "$@"; }
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d "$PG_SERVER/postgres${PG_PARAMS:+?$PG_PARAMS}" "$@"; }
+# Every timed run starts right after a checkpoint, so each pays the same full-page writes.
+checkpoint() { psql_db -c CHECKPOINT >/dev/null; }
 psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB_URL" "$@"; }
 
 stop_server() {
@@ -250,7 +255,8 @@ if [[ "$COUNT" == 1 ]]; then
 fi
 
 # ---------------------------------------------------------------------------------------
-log "starting the service for the timed runs"
+LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
+log "starting the service for the timed runs (load average $LOADAVG_START)"
 start_server
 log "startup to ready: $STARTUP_MS ms (already migrated database)"
 [[ -s "$OUT/openapi.json" ]] || http_get /openapi.json >"$OUT/openapi.json"
@@ -267,6 +273,7 @@ for sc in "${SCENARIO_LIST[@]}"; do
     log "$sc: service, $CONNECTIONS connections, ${WARMUP}+${DURATION} s"
     cpu0=$(proc_cpu "$SERVER_PID")
     events0=$(psql_db -Atc "SELECT count(*) FROM events")
+    checkpoint
     status=0
     "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" \
         --duration "$DURATION" --warmup "$WARMUP" >"$OUT/$sc.service.json" 2>"$OUT/$sc.service.err" || status=$?
@@ -283,6 +290,7 @@ for sc in "${SCENARIO_LIST[@]}"; do
     pgbench "${PGBENCH_ARGS[@]}" -c "$CONNECTIONS" -j "$JOBS" -T "$WARMUP" -f "$HERE/pgbench/$sc.sql" \
         "$DB_URL" >"$OUT/$sc.pgbench-warmup.txt" 2>&1
     rm -f "$OUT/pgbench_log_$sc".*
+    checkpoint
     pgbench "${PGBENCH_ARGS[@]}" -c "$CONNECTIONS" -j "$JOBS" -T "$DURATION" -f "$HERE/pgbench/$sc.sql" \
         --log --log-prefix="$OUT/pgbench_log_$sc" "$DB_URL" >"$OUT/$sc.pgbench.txt" 2>&1 \
         || { cat "$OUT/$sc.pgbench.txt" >&2; exit 1; }
@@ -294,6 +302,7 @@ for sc in "${SCENARIO_LIST[@]}"; do
     rm -f "$OUT/pgbench_log_$sc".*
     # The database's throughput with as many connections as the service's pool has.
     log "$sc: pgbench, $POOL clients (the service's pool size), $DURATION s"
+    checkpoint
     pgbench "${PGBENCH_ARGS[@]}" -c "$POOL" -j "$JOBS" -T "$DURATION" -f "$HERE/pgbench/$sc.sql" \
         "$DB_URL" >"$OUT/$sc.pgbench-pool.txt" 2>&1 || { cat "$OUT/$sc.pgbench-pool.txt" >&2; exit 1; }
     tps_pool=$(awk '/^tps = .*without initial connection time/ { printf "%.1f", $3 }' "$OUT/$sc.pgbench-pool.txt")
@@ -334,6 +343,7 @@ stop_server
     echo
     echo "service peak RSS (VmHWM): $((RSS_PEAK_KB / 1024)) MiB; RSS at the end: $((RSS_NOW_KB / 1024)) MiB"
     echo "startup to ready on the migrated database: $STARTUP_MS ms"
+    echo "load average (1, 5, 15 min) before the timed runs: $LOADAVG_START; after: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "EXPLAIN: $(cat "$OUT/explain-seqscans.txt" | sed 's/^ *//' | paste -sd ';' -)"
     echo "pgbench@pool: the same script with as many clients as the service's pool ($POOL): the database's best case."
     echo "stmts/req: statements PostgreSQL logged (log_statement = all) per request, $COUNT_REQUESTS sequential requests;"
