@@ -123,6 +123,29 @@ async fn a_database_restart_under_load_fails_fast_then_recovers_without_losing_a
     );
 }
 
+/// Waits until a service connection is blocked on the test's row lock, so the request
+/// is known to hold its pooled connection, however slow the machine.
+async fn wait_for_lock_waiter(app: &TestApp) {
+    #[derive(QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.conn();
+    for _ in 0..400 {
+        let waiting: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(&mut conn)
+        .unwrap();
+        if waiting.n > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the request never reached the locked row");
+}
+
 /// Holds a row lock on every subscription from the test's own connection.
 fn lock_subscriptions(app: &TestApp) -> PgConnection {
     let mut conn = app.conn();
@@ -160,7 +183,7 @@ async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
         Some(json!({"mpnId": ADVISOR_A})),
     );
     let starved = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        wait_for_lock_waiter(&app).await;
         let res = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
         let p = problem(res, 503).await;
         lock.batch_execute("COMMIT").unwrap();
@@ -235,7 +258,7 @@ async fn a_client_that_disconnects_mid_request_leaves_no_partial_write() {
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for_lock_waiter(&app).await;
     drop(stream);
     lock.batch_execute("COMMIT").unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
