@@ -23,7 +23,9 @@ pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into files or collectors.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A second call (tests build many apps in one process) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder
