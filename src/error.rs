@@ -91,6 +91,7 @@ pub struct Problem {
     pub request_id: String,
     /// The failed input conditions, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!([{"field": "mpnId", "code": "invalid_mpn_id", "message": "the MPN ID is too short: 4 digits, at least 5 are required"}]))]
     pub errors: Vec<FieldError>,
 }
 

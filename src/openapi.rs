@@ -111,6 +111,9 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
 /// media type on every error response.
 fn complete(doc: &mut Document) {
     let components = doc.components.get_or_insert_with(Default::default);
+    for schema in components.schemas.values_mut() {
+        describe_nullable_references_on_the_wrapper(schema);
+    }
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(
@@ -137,6 +140,31 @@ fn complete(doc: &mut Document) {
         .flatten()
         {
             complete_operation(op, v1, has_path_params);
+        }
+    }
+}
+
+/// utoipa puts the doc comment of an `Option<T>` field whose `T` is a component on the
+/// `$ref` inside `oneOf: [null, $ref]`; tools read a property's description from the
+/// property itself, so move it onto the `oneOf` wrapper.
+fn describe_nullable_references_on_the_wrapper(schema: &mut RefOr<Schema>) {
+    let RefOr::T(Schema::Object(object)) = schema else {
+        return;
+    };
+    for property in object.properties.values_mut() {
+        let RefOr::T(Schema::OneOf(one_of)) = property else {
+            continue;
+        };
+        if one_of.description.is_some() {
+            continue;
+        }
+        for item in one_of.items.iter_mut() {
+            if let RefOr::Ref(reference) = item {
+                if !reference.description.is_empty() {
+                    one_of.description = Some(std::mem::take(&mut reference.description));
+                    break;
+                }
+            }
         }
     }
 }

@@ -22,7 +22,47 @@ pub fn downgrade(mut doc: Value) -> Value {
         }
     }
     walk(&mut doc);
+    let types: Map<String, Value> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter_map(|(name, schema)| Some((name.clone(), schema.get("type")?.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    type_nullable_references(&mut doc, &types);
     doc
+}
+
+/// 3.0 ignores `nullable` without a `type` (validators reject the schema): give a nullable
+/// `allOf: [$ref]` the type of the schema it refers to.
+fn type_nullable_references(value: &mut Value, types: &Map<String, Value>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("nullable") == Some(&Value::Bool(true)) && !map.contains_key("type") {
+                let target = map
+                    .get("allOf")
+                    .and_then(|all| all.get(0))
+                    .and_then(|first| first.get("$ref"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .and_then(|name| types.get(name))
+                    .cloned();
+                if let Some(schema_type) = target {
+                    map.insert("type".into(), schema_type);
+                }
+            }
+            for child in map.values_mut() {
+                type_nullable_references(child, types);
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| type_nullable_references(v, types)),
+        _ => {}
+    }
 }
 
 fn walk(value: &mut Value) {

@@ -28,14 +28,18 @@ use crate::extract::{ValidJson, ValidQuery};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdvisorAssociation {
+    /// The advising partner's MPN ID.
     pub mpn_id: MpnId,
     /// The partner's name.
     #[schema(example = "Fabrikam Consulting ApS")]
     pub partner_name: String,
     /// When the partner became the advisor.
+    #[schema(example = "2026-01-15T09:30:00Z")]
     pub valid_from: DateTime<Utc>,
     /// When it stopped being the advisor; null while current.
+    #[schema(example = json!(null))]
     pub valid_to: Option<DateTime<Utc>>,
+    /// How the association came about.
     pub source: AssociationSource,
     /// Who attached the partner (the token's `sub`).
     #[schema(example = "admin@contoso.example")]
@@ -64,6 +68,7 @@ impl TryFrom<NamedAssociation> for AdvisorAssociation {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AdvisorRequest {
+    /// The partner's MPN ID; the partner must be registered and active.
     pub mpn_id: MpnId,
 }
 
@@ -71,6 +76,18 @@ pub struct AdvisorRequest {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdvisorHistory {
+    /// The associations, newest first.
+    #[schema(example = json!([
+        {
+            "mpnId": "1234567",
+            "partnerName": "Fabrikam Consulting ApS",
+            "validFrom": "2026-01-15T09:30:00Z",
+            "validTo": null,
+            "source": "purchase",
+            "addedBy": "admin@contoso.example",
+            "removedBy": null
+        }
+    ]))]
     pub items: Vec<AdvisorAssociation>,
     /// Always null: the whole history is one page.
     #[schema(example = json!(null))]

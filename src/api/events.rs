@@ -18,21 +18,38 @@ pub struct Event {
     /// Strictly increasing, in commit order.
     #[schema(example = 42)]
     pub sequence: i64,
+    /// The event's id.
     #[schema(example = "9d6f1c1e-3f1b-4b8e-8a55-0f2b7c5d1e22")]
     pub id: Uuid,
     /// `subscription.purchased`, `subscription.updated`, `advisor.added`, `advisor.changed`, `advisor.removed`, …
     #[serde(rename = "type")]
     #[schema(example = "advisor.changed")]
     pub event_type: String,
+    /// The tenant the change concerns; null when it concerns none.
     #[schema(example = "0b6f5e56-8f1e-4c41-9d36-2f7f9f4d2a10")]
     pub tenant_id: Option<Uuid>,
+    /// When the change was committed.
+    #[schema(example = "2026-11-26T10:00:00Z")]
     pub occurred_at: DateTime<Utc>,
     /// The `sub` of the caller that made the change.
     #[schema(example = "admin@contoso.example")]
     pub actor: String,
     /// The event's details.
-    #[schema(value_type = Object, example = json!({"subscriptionId": "3f1c2a4e-7d52-4a0c-9a7e-1b2c3d4e5f60", "mpnId": "2345678", "previousMpnId": "1234567"}))]
+    #[schema(schema_with = event_data_schema)]
     pub data: serde_json::Value,
+}
+
+/// `data` as an object with an example: utoipa drops the example of a `value_type = Object`.
+fn event_data_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Object)
+        .description(Some("The event's details."))
+        .examples([serde_json::json!({
+            "subscriptionId": "3f1c2a4e-7d52-4a0c-9a7e-1b2c3d4e5f60",
+            "mpnId": "2345678",
+            "previousMpnId": "1234567"
+        })])
+        .build()
 }
 
 impl From<EventRow> for Event {
@@ -53,6 +70,22 @@ impl From<EventRow> for Event {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventPage {
+    /// The events on this page, by increasing `sequence`.
+    #[schema(example = json!([
+        {
+            "sequence": 42,
+            "id": "9d6f1c1e-3f1b-4b8e-8a55-0f2b7c5d1e22",
+            "type": "advisor.changed",
+            "tenantId": "0b6f5e56-8f1e-4c41-9d36-2f7f9f4d2a10",
+            "occurredAt": "2026-11-26T10:00:00Z",
+            "actor": "admin@contoso.example",
+            "data": {
+                "mpnId": "2345678",
+                "previousMpnId": "1234567",
+                "subscriptionId": "3f1c2a4e-7d52-4a0c-9a7e-1b2c3d4e5f60"
+            }
+        }
+    ]))]
     pub items: Vec<Event>,
     /// The `after` value of the next page (the last sequence served); null on the last page.
     #[schema(example = "42")]

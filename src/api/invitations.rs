@@ -48,6 +48,7 @@ use crate::validation::not_blank;
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Offer {
+    /// A trial or a purchase.
     pub kind: OfferKind,
     /// The product (see `GET /v1/products`); it must be sold in the tenant's cloud and,
     /// for a trial, offer one.
@@ -64,12 +65,15 @@ pub struct Offer {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Invitation {
+    /// The invitation's id.
     #[schema(example = "7c9e6679-7425-40de-944b-e07fc1f90ae7")]
     pub id: Uuid,
+    /// The inviting partner's MPN ID.
     pub mpn_id: MpnId,
     /// The inviting partner's name.
     #[schema(example = "Fabrikam Copenhagen")]
     pub partner_name: String,
+    /// The invited tenant.
     #[schema(example = "0b6f5e56-8f1e-4c41-9d36-2f7f9f4d2a10")]
     pub tenant_id: Uuid,
     /// A pending invitation past `expiresAt` reads as `expired`.
@@ -78,6 +82,7 @@ pub struct Invitation {
     #[schema(example = "Fabrikam manages your Microsoft 365 users and licences.")]
     pub terms: String,
     /// Whether accepting authorises the partner as delegated admin.
+    #[schema(example = true)]
     pub requests_delegated_admin: bool,
     /// The roles delegated admin would grant.
     #[schema(example = json!(["userAdministrator", "licenseAdministrator"]))]
@@ -91,9 +96,14 @@ pub struct Invitation {
     /// Existing subscriptions of the tenant the partner asks to become advisor of.
     #[schema(example = json!([]))]
     pub subscription_ids: Vec<Uuid>,
+    /// When the invitation expires unless answered.
+    #[schema(example = "2026-12-26T10:00:00Z")]
     pub expires_at: DateTime<Utc>,
+    /// When the partner sent the invitation.
+    #[schema(example = "2026-11-26T10:00:00Z")]
     pub created_at: DateTime<Utc>,
     /// When the tenant accepted or declined; null otherwise.
+    #[schema(example = json!(null))]
     pub responded_at: Option<DateTime<Utc>>,
 }
 
@@ -167,6 +177,7 @@ pub struct NewInvitation {
     pub terms: String,
     /// Whether the partner asks to become delegated admin (it then needs the
     /// `delegatedAdmin` capability).
+    #[schema(example = true)]
     pub requests_delegated_admin: bool,
     /// The roles delegated admin would grant: at least one when delegated admin is
     /// requested, none otherwise; no repeats.
@@ -463,6 +474,29 @@ fn partner_only(caller: &Caller, mpn: MpnId) -> Result<(), ApiError> {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InvitationPage {
+    /// The invitations on this page.
+    #[schema(example = json!([
+        {
+            "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            "mpnId": "1234567",
+            "partnerName": "Fabrikam Copenhagen",
+            "tenantId": "0b6f5e56-8f1e-4c41-9d36-2f7f9f4d2a10",
+            "status": "pending",
+            "terms": "Fabrikam manages your Microsoft 365 users and licences.",
+            "requestsDelegatedAdmin": true,
+            "roles": ["userAdministrator", "licenseAdministrator"],
+            "delegatedAdminDuration": "P730D",
+            "offer": {
+                "kind": "trial",
+                "productId": "office-365-e3",
+                "quantity": 25
+            },
+            "subscriptionIds": [],
+            "expiresAt": "2026-12-26T10:00:00Z",
+            "createdAt": "2026-11-26T10:00:00Z",
+            "respondedAt": null
+        }
+    ]))]
     pub items: Vec<Invitation>,
     /// Cursor of the next page; null on the last.
     #[schema(example = json!(null))]
@@ -792,9 +826,24 @@ pub struct Refusal {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AcceptedInvitation {
+    /// The invitation, now `accepted`.
     pub invitation: Invitation,
     /// The tenant's relationships with the partner after accepting (delegated admin,
     /// advisor), as `GET …/partner-relationships` lists them.
+    #[schema(example = json!([
+        {
+            "id": "5b0e7c7a-1f7e-4d6b-9a43-6a1d2f0e9b11",
+            "mpnId": "1234567",
+            "partnerName": "Fabrikam Copenhagen",
+            "kind": "delegatedAdmin",
+            "since": "2026-11-26T10:00:00Z",
+            "roles": ["userAdministrator", "licenseAdministrator"],
+            "subscriptionIds": [],
+            "startsAt": "2026-11-26T10:00:00Z",
+            "expiresAt": "2028-11-25T10:00:00Z",
+            "removableByCustomer": true
+        }
+    ]))]
     pub relationships: Vec<Relationship>,
     /// The trial or subscription created from the offer, with the partner as advisor;
     /// null without an offer.

@@ -15,6 +15,7 @@ use crate::extract::ValidQuery;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartnerMatch {
+    /// The matching partner.
     pub partner: Partner,
     /// Whether the partner already advises, resells to or administers the tenant.
     #[schema(example = true)]
@@ -25,6 +26,25 @@ pub struct PartnerMatch {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartnerMatchPage {
+    /// The matches on this page, best first.
+    #[schema(example = json!([
+        {
+            "partner": {
+                "mpnId": "1234567",
+                "kind": "global",
+                "globalMpnId": null,
+                "name": "Fabrikam Consulting ApS",
+                "clouds": ["worldwide"],
+                "countryCodes": ["DK", "SE"],
+                "serviceFamilies": ["microsoft365", "dynamics365"],
+                "capabilities": ["advisor", "reseller"],
+                "status": "active",
+                "contactEmail": "partners@fabrikam.example",
+                "createdAt": "2026-11-26T10:00:00Z"
+            },
+            "worksWithTenant": true
+        }
+    ]))]
     pub items: Vec<PartnerMatch>,
     /// Cursor of the next page; null on the last.
     #[schema(example = json!(null))]

@@ -21,7 +21,9 @@ use crate::validation::{non_empty_unique, not_blank};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Partner {
+    /// The partner's MPN ID.
     pub mpn_id: MpnId,
+    /// An organisation (`global`) or one of its business locations (`location`).
     pub kind: PartnerKind,
     /// The organisation's global MPN ID, for a location; null for a global id.
     #[schema(value_type = Option<String>, pattern = "^(?:[1-9][0-9]{4,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$", example = "1234567")]
@@ -41,11 +43,13 @@ pub struct Partner {
     /// What the partner is authorised to do for customers.
     #[schema(example = json!(["advisor", "reseller"]))]
     pub capabilities: Vec<Capability>,
+    /// Whether the partner may currently be attached to anything.
     pub status: PartnerStatus,
     /// Where the partner is reached.
     #[schema(example = "partners@fabrikam.example")]
     pub contact_email: String,
     /// When the partner was registered.
+    #[schema(example = "2026-11-26T10:00:00Z")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -83,7 +87,9 @@ fn countries_to_db(codes: &[CountryCode]) -> Vec<String> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewPartner {
+    /// The partner's MPN ID.
     pub mpn_id: MpnId,
+    /// An organisation (`global`) or one of its business locations (`location`).
     pub kind: PartnerKind,
     /// Required for a `location`: the organisation's existing global MPN ID.
     #[schema(value_type = Option<String>, pattern = "^(?:[1-9][0-9]{4,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])$", example = "1234567")]
@@ -132,22 +138,29 @@ fn unique<T: PartialEq>(values: &[T]) -> Result<(), validator::ValidationError> 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PartnerPatch {
+    /// The partner's new name, 1 to 200 characters, not blank.
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 200, example = "Fabrikam Consulting ApS")]
     pub name: Option<String>,
+    /// The clouds served: at least one, no repeats.
     #[validate(custom(function = "non_empty_unique"))]
     #[schema(min_items = 1, example = json!(["worldwide"]))]
     pub clouds: Option<Vec<Cloud>>,
+    /// The countries/regions served: at least one, no repeats.
     #[validate(custom(function = "non_empty_unique"), length(max = 249))]
     #[schema(min_items = 1, max_items = 249, example = json!(["DK", "NO"]))]
     pub country_codes: Option<Vec<CountryCode>>,
+    /// The service families served: at least one, no repeats.
     #[validate(custom(function = "non_empty_unique"))]
     #[schema(min_items = 1, example = json!(["microsoft365"]))]
     pub service_families: Option<Vec<ServiceFamily>>,
+    /// What the partner may do; may be empty, no repeats.
     #[validate(custom(function = "unique"))]
     #[schema(example = json!(["advisor", "reseller"]))]
     pub capabilities: Option<Vec<Capability>>,
+    /// The new status.
     pub status: Option<PartnerStatus>,
+    /// An e-mail address, at most 254 characters.
     #[validate(email, length(max = 254))]
     #[schema(
         format = "email",
@@ -364,6 +377,22 @@ pub struct PartnerQuery {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartnerPage {
+    /// The partners on this page.
+    #[schema(example = json!([
+        {
+            "mpnId": "1234567",
+            "kind": "global",
+            "globalMpnId": null,
+            "name": "Fabrikam Consulting ApS",
+            "clouds": ["worldwide"],
+            "countryCodes": ["DK", "SE"],
+            "serviceFamilies": ["microsoft365", "dynamics365"],
+            "capabilities": ["advisor", "reseller"],
+            "status": "active",
+            "contactEmail": "partners@fabrikam.example",
+            "createdAt": "2026-11-26T10:00:00Z"
+        }
+    ]))]
     pub items: Vec<Partner>,
     /// Cursor of the next page; null on the last.
     #[schema(example = json!(null))]

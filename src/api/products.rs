@@ -20,6 +20,7 @@ pub struct Product {
     /// The product's commercial name.
     #[schema(example = "Office 365 E3")]
     pub name: String,
+    /// The family of services the product belongs to.
     pub service_family: ServiceFamily,
     /// The clouds the product is sold in.
     #[schema(example = json!(["worldwide", "china21Vianet"]))]
@@ -46,6 +47,16 @@ impl TryFrom<ProductRow> for Product {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductPage {
+    /// The products on this page.
+    #[schema(example = json!([
+        {
+            "id": "office-365-e3",
+            "name": "Office 365 E3",
+            "serviceFamily": "microsoft365",
+            "clouds": ["worldwide", "china21Vianet"],
+            "trialAvailable": true
+        }
+    ]))]
     pub items: Vec<Product>,
     /// Cursor of the next page; null on the last.
     #[schema(example = json!(null))]

@@ -38,13 +38,16 @@ pub struct Relationship {
     /// derived from the tenant and the partner, so it is stable across reads.
     #[schema(example = "5b0e7c7a-1f7e-4d6b-9a43-6a1d2f0e9b11")]
     pub id: Uuid,
+    /// The partner's MPN ID.
     pub mpn_id: MpnId,
     /// The partner's name.
     #[schema(example = "Fabrikam Copenhagen")]
     pub partner_name: String,
+    /// What the partner is to the tenant.
     pub kind: RelationshipKind,
     /// Since when the relationship holds; for an advisor, since the earliest of its
     /// current associations.
+    #[schema(example = "2026-11-26T10:00:00Z")]
     pub since: DateTime<Utc>,
     /// The roles a delegated admin relationship grants; empty for the other kinds.
     #[schema(example = json!(["userAdministrator", "licenseAdministrator"]))]
@@ -53,8 +56,10 @@ pub struct Relationship {
     #[schema(example = json!(["3f1c2a4e-7d52-4a0c-9a7e-1b2c3d4e5f60"]))]
     pub subscription_ids: Vec<Uuid>,
     /// When a delegated admin relationship starts (its `since`); null for the other kinds.
+    #[schema(example = "2026-11-26T10:00:00Z")]
     pub starts_at: Option<DateTime<Utc>>,
     /// When a delegated admin relationship ends by itself; null for the other kinds.
+    #[schema(example = "2028-11-25T10:00:00Z")]
     pub expires_at: Option<DateTime<Utc>>,
     /// Whether the tenant may end it with `DELETE …/partner-relationships/{id}`: only
     /// delegated admin. A reseller ends its own relationship (R9); an advisor is removed
@@ -232,6 +237,21 @@ pub fn act_for_partner(caller: &Caller, mpn: MpnId, operator: bool) -> Result<()
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RelationshipPage {
+    /// The relationships on this page.
+    #[schema(example = json!([
+        {
+            "id": "5b0e7c7a-1f7e-4d6b-9a43-6a1d2f0e9b11",
+            "mpnId": "1234567",
+            "partnerName": "Fabrikam Copenhagen",
+            "kind": "delegatedAdmin",
+            "since": "2026-11-26T10:00:00Z",
+            "roles": ["userAdministrator", "licenseAdministrator"],
+            "subscriptionIds": [],
+            "startsAt": "2026-11-26T10:00:00Z",
+            "expiresAt": "2028-11-25T10:00:00Z",
+            "removableByCustomer": true
+        }
+    ]))]
     pub items: Vec<Relationship>,
     /// Cursor of the next page; null on the last.
     #[schema(example = json!(null))]
@@ -590,16 +610,21 @@ pub async fn end_delegated_admin(
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
+    /// The tenant's id.
     #[schema(example = "0b6f5e56-8f1e-4c41-9d36-2f7f9f4d2a10")]
     pub tenant_id: Uuid,
+    /// The organisation's name.
     #[schema(example = "Contoso A/S")]
     pub display_name: String,
+    /// The cloud the tenant lives in.
     pub cloud: Cloud,
+    /// The tenant's country/region.
     pub country_code: CountryCode,
     /// The partner's current relationships with the tenant.
     #[schema(example = json!(["advisor", "reseller"]))]
     pub kinds: Vec<RelationshipKind>,
     /// Since when the earliest of them holds.
+    #[schema(example = "2026-01-15T09:30:00Z")]
     pub since: DateTime<Utc>,
 }
 
@@ -607,6 +632,17 @@ pub struct Customer {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerPage {
+    /// The customers on this page.
+    #[schema(example = json!([
+        {
+            "tenantId": "0b6f5e56-8f1e-4c41-9d36-2f7f9f4d2a10",
+            "displayName": "Contoso A/S",
+            "cloud": "worldwide",
+            "countryCode": "DK",
+            "kinds": ["advisor", "reseller"],
+            "since": "2026-01-15T09:30:00Z"
+        }
+    ]))]
     pub items: Vec<Customer>,
     /// Cursor of the next page; null on the last.
     #[schema(example = json!(null))]

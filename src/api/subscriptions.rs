@@ -25,17 +25,22 @@ use crate::extract::{ValidJson, ValidQuery};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
+    /// The subscription's id.
     #[schema(example = "3f1c2a4e-7d52-4a0c-9a7e-1b2c3d4e5f60")]
     pub id: Uuid,
+    /// The tenant that owns the subscription.
     #[schema(example = "0b6f5e56-8f1e-4c41-9d36-2f7f9f4d2a10")]
     pub tenant_id: Uuid,
+    /// The product (see `GET /v1/products`).
     #[schema(example = "office-365-e3")]
     pub product_id: String,
     /// Seats, 1 to 300000.
     #[schema(minimum = 1, maximum = 300000, example = 25)]
     pub quantity: i32,
+    /// Where the subscription is in its life.
     pub status: SubscriptionStatus,
     /// When the trial ends; null unless the status is `trial`.
+    #[schema(example = json!(null))]
     pub trial_ends_at: Option<DateTime<Utc>>,
     /// The current advisor association (registered partner), or null.
     #[schema(nullable, value_type = Option<AdvisorAssociation>)]
@@ -46,6 +51,8 @@ pub struct Subscription {
     /// The row version; also the strong `ETag` of the subscription.
     #[schema(example = 1)]
     pub version: i64,
+    /// When the subscription was created.
+    #[schema(example = "2026-01-15T09:30:00Z")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -104,6 +111,29 @@ pub struct SubscriptionPatch {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionPage {
+    /// The subscriptions on this page.
+    #[schema(example = json!([
+        {
+            "id": "3f1c2a4e-7d52-4a0c-9a7e-1b2c3d4e5f60",
+            "tenantId": "0b6f5e56-8f1e-4c41-9d36-2f7f9f4d2a10",
+            "productId": "office-365-e3",
+            "quantity": 25,
+            "status": "active",
+            "trialEndsAt": null,
+            "advisor": {
+                "mpnId": "1234567",
+                "partnerName": "Fabrikam Consulting ApS",
+                "validFrom": "2026-01-15T09:30:00Z",
+                "validTo": null,
+                "source": "purchase",
+                "addedBy": "admin@contoso.example",
+                "removedBy": null
+            },
+            "resellerMpnId": "7654321",
+            "version": 1,
+            "createdAt": "2026-01-15T09:30:00Z"
+        }
+    ]))]
     pub items: Vec<Subscription>,
     /// Cursor of the next page; null on the last.
     #[schema(example = json!(null))]

@@ -24,9 +24,12 @@ pub struct Tenant {
     /// The organisation's name.
     #[schema(example = "Contoso A/S")]
     pub display_name: String,
+    /// The cloud the tenant lives in.
     pub cloud: Cloud,
+    /// The tenant's country/region.
     pub country_code: CountryCode,
     /// When the tenant was created.
+    #[schema(example = "2026-11-26T10:00:00Z")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -51,6 +54,7 @@ pub struct NewTenant {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 200, example = "Contoso A/S")]
     pub display_name: String,
+    /// The cloud the tenant lives in.
     pub cloud: Cloud,
     /// Country/region of the tenant; a 21Vianet tenant is in China (`CN`).
     pub country_code: CountryCode,
