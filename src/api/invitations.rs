@@ -556,26 +556,7 @@ pub async fn list_invitations(
     partner_only(&caller, mpn)?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref(), **max)?;
-    let after = page
-        .after
-        .as_ref()
-        .map(|c| {
-            let (at, id) = c.key().split_once('|')?;
-            Some((
-                DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-                id.parse::<Uuid>().ok()?,
-            ))
-        })
-        .map(|parsed| {
-            parsed.ok_or_else(|| {
-                ApiError::bad_parameter(
-                    "cursor",
-                    "invalid_cursor",
-                    "the cursor is not one this service issued",
-                )
-            })
-        })
-        .transpose()?;
+    let after = page.after_key(crate::api::parse_time_id_key)?;
     let filter = InvitationFilter {
         status: query.status.map(|s| s.as_str().to_owned()),
         tenant: query.tenant_id,
@@ -594,14 +575,8 @@ pub async fn list_invitations(
             ))
         })
         .await?;
-    let (rows, next_cursor) = page.finish(rows, |(r, _)| {
-        format!(
-            "{}|{}",
-            r.created_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            r.id
-        )
-    });
+    let (rows, next_cursor) =
+        page.finish(rows, |(r, _)| crate::api::time_id_key(r.created_at, r.id));
     let items = rows
         .into_iter()
         .map(|row| invitation_view(row, now))

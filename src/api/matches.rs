@@ -89,19 +89,7 @@ pub async fn match_partners(
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref(), **max)?;
     let offset = page
-        .after
-        .as_ref()
-        .map(|c| c.key().parse::<i64>().ok().filter(|o| *o >= 0))
-        .map(|o| {
-            o.ok_or_else(|| {
-                ApiError::bad_parameter(
-                    "cursor",
-                    "invalid_cursor",
-                    "the cursor is not one this service issued",
-                )
-            })
-        })
-        .transpose()?
+        .after_key(|key| key.parse::<i64>().ok().filter(|o| *o >= 0))?
         .unwrap_or(0);
     let fetch = page.fetch();
     let rows = db

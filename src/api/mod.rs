@@ -12,6 +12,9 @@ pub mod relationships;
 pub mod subscriptions;
 pub mod tenants;
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
 use crate::domain::Cursor;
 use crate::error::ApiError;
 
@@ -53,6 +56,17 @@ impl PageRequest {
         Ok(PageRequest { limit, after })
     }
 
+    /// The cursor's sort key read by `parse`; a key it cannot read is a 400.
+    pub fn after_key<K>(
+        &self,
+        parse: impl FnOnce(&str) -> Option<K>,
+    ) -> Result<Option<K>, ApiError> {
+        self.after
+            .as_ref()
+            .map(|c| parse(c.key()).ok_or_else(invalid_cursor))
+            .transpose()
+    }
+
     /// Rows to fetch: one more than the page, to learn whether another page follows.
     pub fn fetch(&self) -> i64 {
         self.limit + 1
@@ -73,4 +87,28 @@ impl PageRequest {
         };
         (rows, next)
     }
+}
+
+pub fn invalid_cursor() -> ApiError {
+    ApiError::bad_parameter(
+        "cursor",
+        "invalid_cursor",
+        "the cursor is not one this service issued",
+    )
+}
+
+/// The sort key of lists ordered by creation time, then id.
+pub fn time_id_key(at: DateTime<Utc>, id: Uuid) -> String {
+    format!(
+        "{}|{id}",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )
+}
+
+pub fn parse_time_id_key(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (at, id) = key.split_once('|')?;
+    Some((
+        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+        id.parse().ok()?,
+    ))
 }

@@ -429,18 +429,7 @@ pub async fn search_partners(
             "q is at most 100 characters",
         ));
     }
-    let after_mpn_id = page
-        .after
-        .as_ref()
-        .map(|c| c.key().parse::<i32>())
-        .transpose()
-        .map_err(|_| {
-            ApiError::bad_parameter(
-                "cursor",
-                "invalid_cursor",
-                "the cursor is not one this service issued",
-            )
-        })?;
+    let after_mpn_id = page.after_key(|key| key.parse::<i32>().ok())?;
     let filter = partners::PartnerFilter {
         country: query.country.map(|c| c.as_str().to_owned()),
         service: query.service.map(|s| s.as_str().to_owned()),

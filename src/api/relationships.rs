@@ -271,14 +271,6 @@ pub struct RelationshipQuery {
     pub cursor: Option<String>,
 }
 
-fn invalid_cursor() -> ApiError {
-    ApiError::bad_parameter(
-        "cursor",
-        "invalid_cursor",
-        "the cursor is not one this service issued",
-    )
-}
-
 /// List partner relationships
 ///
 /// Every partner the tenant has a relationship with (R6), ordered by MPN ID and kind:
@@ -305,20 +297,14 @@ pub async fn list_relationships(
     let tenant_id = tenant_id.into_inner();
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref(), **max)?;
-    let after = page
-        .after
-        .as_ref()
-        .map(|c| {
-            let (mpn, kind) = c.key().split_once('|').ok_or_else(invalid_cursor)?;
-            let mpn: i32 = mpn.parse().map_err(|_| invalid_cursor())?;
-            let kind = RelationshipKind::ALL
-                .iter()
-                .copied()
-                .find(|k| k.as_str() == kind)
-                .ok_or_else(invalid_cursor)?;
-            Ok::<_, ApiError>((mpn, kind))
-        })
-        .transpose()?;
+    let after = page.after_key(|key| {
+        let (mpn, kind) = key.split_once('|')?;
+        let kind = RelationshipKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == kind)?;
+        Some((mpn.parse::<i32>().ok()?, kind))
+    })?;
     let items = db
         .transaction(move |conn| {
             access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
@@ -686,11 +672,7 @@ pub async fn list_customers(
     act_for_partner(&caller, mpn, true)?;
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref(), **max)?;
-    let after = page
-        .after
-        .as_ref()
-        .map(|c| c.key().parse::<Uuid>().map_err(|_| invalid_cursor()))
-        .transpose()?;
+    let after = page.after_key(|key| key.parse::<Uuid>().ok())?;
     let fetch = page.fetch();
     let rows = db
         .transaction(move |conn| {

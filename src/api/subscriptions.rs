@@ -432,26 +432,7 @@ pub async fn list_subscriptions(
     let tenant_id = tenant_id.into_inner();
     let query = query.into_inner();
     let page = PageRequest::parse(query.limit, query.cursor.as_deref(), **max)?;
-    let after = page
-        .after
-        .as_ref()
-        .map(|c| {
-            let (at, id) = c.key().split_once('|')?;
-            Some((
-                DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-                id.parse::<Uuid>().ok()?,
-            ))
-        })
-        .map(|parsed| {
-            parsed.ok_or_else(|| {
-                ApiError::bad_parameter(
-                    "cursor",
-                    "invalid_cursor",
-                    "the cursor is not one this service issued",
-                )
-            })
-        })
-        .transpose()?;
+    let after = page.after_key(crate::api::parse_time_id_key)?;
     let fetch = page.fetch();
     let (rows, advisors) = db
         .run(move |conn| {
@@ -472,14 +453,7 @@ pub async fn list_subscriptions(
             Ok((rows, advisors))
         })
         .await?;
-    let (rows, next_cursor) = page.finish(rows, |r| {
-        format!(
-            "{}|{}",
-            r.created_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            r.id
-        )
-    });
+    let (rows, next_cursor) = page.finish(rows, |r| crate::api::time_id_key(r.created_at, r.id));
     let mut advisors: std::collections::HashMap<Uuid, NamedAssociation> = advisors
         .into_iter()
         .map(|a| (a.0.subscription_id, a))
