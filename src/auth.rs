@@ -1,6 +1,8 @@
 //! Bearer-JWT authentication (SPEC section 5).
 
+use std::collections::HashMap;
 use std::future::{ready, Ready};
+use std::sync::Mutex;
 
 use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
@@ -48,10 +50,16 @@ pub struct Claims {
 }
 
 /// The claims read from a verified token. `exp`, `iss`, `aud` and `sub` are checked by
-/// the validation; `aud` may be a string or a list and `iat` is optional (RFC 7519), so
-/// neither is read here.
+/// the validation; `exp` and `nbf` are kept to re-check a remembered token. `aud` may be
+/// a string or a list and `iat` is optional (RFC 7519), so neither is read here.
 #[derive(Debug, Deserialize)]
 struct TokenClaims {
+    // NumericDate may carry a fraction (RFC 7519). Optional here so that a missing
+    // `exp` is reported by the validation as such.
+    #[serde(default)]
+    exp: Option<f64>,
+    #[serde(default)]
+    nbf: Option<f64>,
     #[serde(default)]
     sub: String,
     #[serde(default)]
@@ -107,7 +115,19 @@ pub struct Authenticator {
     issuer: String,
     audience: String,
     leeway_secs: u64,
+    verified: Mutex<HashMap<Box<str>, Verified>>,
 }
+
+/// A token whose signature and claims passed: only its time window can change.
+struct Verified {
+    caller: Caller,
+    not_before: i64,
+    expires: i64,
+}
+
+/// Tokens remembered at most; the cache is emptied when full, so a flood of distinct
+/// tokens costs verification, never memory.
+const VERIFIED_CAPACITY: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -169,10 +189,46 @@ impl Authenticator {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             leeway_secs: settings.leeway.as_secs(),
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Verifies a token; a token seen before skips the signature check (a sixth of a
+    /// read's CPU time) but not the expiry check.
     pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        let leeway = self.leeway_secs as i64;
+        if let Some(known) = self.remembered().get(token) {
+            if known.not_before.saturating_sub(leeway) <= now
+                && now <= known.expires.saturating_add(leeway)
+            {
+                return Ok(known.caller.clone());
+            }
+        }
+        let (caller, not_before, expires) = self.verify_signed(token)?;
+        let mut verified = self.remembered();
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.clear();
+        }
+        verified.insert(
+            token.into(),
+            Verified {
+                caller: caller.clone(),
+                not_before,
+                expires,
+            },
+        );
+        Ok(caller)
+    }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Verified>> {
+        // The map holds no invariant a panicking holder could break.
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<(Caller, i64, i64), ApiError> {
         let bad =
             |why: &str| ApiError::Unauthorized(format!("the bearer token is not valid: {why}"));
         // `alg: none` and unknown algorithms fail here: jsonwebtoken has no such variant.
@@ -204,13 +260,15 @@ impl Authenticator {
                 _ => bad("malformed claims"),
             }
         })?;
+        let not_before = data.claims.nbf.map_or(i64::MIN, |nbf| nbf.ceil() as i64);
+        let expires = data.claims.exp.map_or(i64::MIN, |exp| exp.floor() as i64);
         let caller = caller_from(data.claims).map_err(|why| bad(&why))?;
         if !(caller.operator || caller.admin_of.is_some() || caller.partner.is_some()) {
             return Err(ApiError::Forbidden(
                 "the token grants none of the roles operator, tenantAdmin or partner".into(),
             ));
         }
-        Ok(caller)
+        Ok((caller, not_before, expires))
     }
 
     /// Mints a token with the shared secret; `None` where only a public key is configured.
@@ -294,4 +352,44 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         .map(|(_, token)| token.trim())
         .ok_or_else(|| ApiError::Unauthorized("the Authorization scheme must be Bearer".into()))?;
     auth.verify(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn authenticator() -> Authenticator {
+        let settings = JwtSettings {
+            hs256_secret: None,
+            rs256_public_key_file: None,
+            issuer: "iss".into(),
+            audience: "aud".into(),
+            leeway: std::time::Duration::ZERO,
+        };
+        Authenticator::development(&settings).0
+    }
+
+    #[test]
+    fn a_remembered_token_is_still_refused_once_it_expires() {
+        let auth = authenticator();
+        let claims = auth.claims("op", Role::Operator, None, None, 1);
+        let token = auth.mint(&claims).unwrap();
+        assert!(auth.verify(&token).is_ok());
+        assert!(auth.verify(&token).is_ok(), "served from memory");
+        while jsonwebtoken::get_current_timestamp() as i64 <= claims.exp {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let refused = auth.verify(&token).unwrap_err();
+        assert!(refused.to_string().contains("expired"), "{refused}");
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_instead_of_growing() {
+        let auth = authenticator();
+        for n in 0..=VERIFIED_CAPACITY {
+            let claims = auth.claims(&format!("op{n}"), Role::Operator, None, None, 60);
+            auth.verify(&auth.mint(&claims).unwrap()).unwrap();
+        }
+        assert_eq!(auth.remembered().len(), 1);
+    }
 }

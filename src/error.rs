@@ -421,7 +421,7 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
         match e {
-            Error::DatabaseError(Kind::ClosedConnection, _) => {
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
                 ApiError::Unavailable("the database connection was lost; retry".into())
             }
             Error::DatabaseError(Kind::SerializationFailure, _) => {

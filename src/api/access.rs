@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::models::{SubscriptionRow, TenantRow};
-use crate::db::{subscriptions, tenants};
+use crate::db::subscriptions::{self, NamedAssociation};
+use crate::db::tenants;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,33 +45,82 @@ fn no_tenant(tenant: Uuid) -> ApiError {
     ApiError::NotFound(format!("no tenant {tenant}"))
 }
 
-/// Resolves the caller's standing with the tenant and loads the tenant. Callers with
-/// no standing learn nothing about the tenant (404), except roles the call never
-/// admits (403).
+/// The partner whose reseller relationship with the tenant would admit the caller, when
+/// the token alone does not decide.
+pub fn reseller_to_check(caller: &Caller, tenant: Uuid, admits: Admits) -> Option<i32> {
+    let decided = caller.is_admin_of(tenant) || (admits.operator && caller.operator);
+    (!decided && admits.reseller)
+        .then_some(caller.partner)
+        .flatten()
+        .map(|mpn| mpn.get())
+}
+
+/// The caller's standing with the tenant, given whether the partner named by
+/// [`reseller_to_check`] resells to it. Callers with no standing learn nothing about
+/// the tenant (404), except roles the call never admits (403).
+pub fn actor(
+    caller: &Caller,
+    tenant: Uuid,
+    admits: Admits,
+    resells: bool,
+) -> Result<Actor, ApiError> {
+    if caller.is_admin_of(tenant) {
+        Ok(Actor::Admin)
+    } else if admits.operator && caller.operator {
+        Ok(Actor::Operator)
+    } else if let (true, Some(mpn)) = (admits.reseller, caller.partner) {
+        if resells {
+            Ok(Actor::Reseller(mpn.get()))
+        } else {
+            Err(no_tenant(tenant))
+        }
+    } else if caller.admin_of.is_some() {
+        Err(no_tenant(tenant))
+    } else {
+        Err(ApiError::Forbidden(
+            "this call is not open to the caller's roles".into(),
+        ))
+    }
+}
+
+/// Resolves the caller's standing with the tenant (see [`actor`]) and loads the tenant.
 pub fn tenant_actor(
     conn: &mut PgConnection,
     caller: &Caller,
     tenant: Uuid,
     admits: Admits,
 ) -> Result<(Actor, TenantRow), ApiError> {
-    let actor = if caller.is_admin_of(tenant) {
-        Actor::Admin
-    } else if admits.operator && caller.operator {
-        Actor::Operator
-    } else if let (true, Some(mpn)) = (admits.reseller, caller.partner) {
-        if !subscriptions::is_reseller(conn, tenant, mpn.get())? {
-            return Err(no_tenant(tenant));
-        }
-        Actor::Reseller(mpn.get())
-    } else if caller.admin_of.is_some() {
-        return Err(no_tenant(tenant));
-    } else {
-        return Err(ApiError::Forbidden(
-            "this call is not open to the caller's roles".into(),
-        ));
+    let resells = match reseller_to_check(caller, tenant, admits) {
+        Some(mpn) => subscriptions::is_reseller(conn, tenant, mpn)?,
+        None => false,
     };
+    let actor = actor(caller, tenant, admits, resells)?;
     let row = tenants::find(conn, tenant)?.ok_or_else(|| no_tenant(tenant))?;
     Ok((actor, row))
+}
+
+/// One subscription with its current advisor, as the caller may see it: 404 for a
+/// missing tenant or subscription and for one the caller may not see.
+pub fn read_subscription(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    tenant: Uuid,
+    id: Uuid,
+    admits: Admits,
+) -> Result<(SubscriptionRow, Option<NamedAssociation>), ApiError> {
+    let read = subscriptions::read(conn, tenant, id, reseller_to_check(caller, tenant, admits))?;
+    let actor = actor(
+        caller,
+        tenant,
+        admits,
+        read.as_ref().is_some_and(|r| r.resells),
+    )?;
+    let read = read.ok_or_else(|| no_tenant(tenant))?;
+    let row = read
+        .subscription
+        .filter(|row| visible(actor, row))
+        .ok_or_else(|| no_subscription(id))?;
+    Ok((row, read.advisor))
 }
 
 /// A reseller sees only the subscriptions it sold; everyone else admitted sees all.

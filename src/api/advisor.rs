@@ -326,12 +326,9 @@ pub async fn get_advisor(
     let (tenant_id, id) = path.into_inner();
     let (row, current) = db
         .run(move |conn| {
-            access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
-            let row = subscriptions::find(conn, tenant_id, id)?
-                .ok_or_else(|| access::no_subscription(id))?;
-            let current = subscriptions::current_association(conn, tenant_id, id)?
-                .ok_or_else(|| no_advisor(id))?;
-            Ok((row, current))
+            let (row, current) =
+                access::read_subscription(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR)?;
+            Ok((row, current.ok_or_else(|| no_advisor(id))?))
         })
         .await?;
     Ok(HttpResponse::Ok()

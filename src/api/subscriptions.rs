@@ -487,13 +487,7 @@ pub async fn get_subscription(
     let (tenant_id, id) = path.into_inner();
     let (row, advisor) = db
         .run(move |conn| {
-            let (actor, _) =
-                access::tenant_actor(conn, &caller, tenant_id, ADMINS_OPERATOR_AND_RESELLER)?;
-            let row = subscriptions::find(conn, tenant_id, id)?
-                .filter(|row| access::visible(actor, row))
-                .ok_or_else(|| access::no_subscription(id))?;
-            let advisor = subscriptions::current_association(conn, tenant_id, id)?;
-            Ok((row, advisor))
+            access::read_subscription(conn, &caller, tenant_id, id, ADMINS_OPERATOR_AND_RESELLER)
         })
         .await?;
     let view = subscription_view(&row, advisor)?;

@@ -19,7 +19,7 @@ use std::time::Duration;
 use actix_web::web;
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool};
 use diesel::PgConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -31,7 +31,35 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// Key of the advisory lock that serialises migrations of instances starting together.
 const MIGRATION_LOCK: i64 = 0x7061_7274_6e65_726c; // "partnerl"
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
+
+thread_local! {
+    /// Set when the connection in use on this thread failed in a way that leaves it unusable.
+    static DISCARD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// diesel's manager, plus discarding a connection whose request saw it fail. Pooled
+/// connections are not pinged on check-out (a round trip per request); a connection
+/// lost to a database restart fails one request with 503 instead and is dropped here.
+pub struct Manager(ConnectionManager<PgConnection>);
+
+impl ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        self.0.is_valid(conn)
+    }
+
+    /// Called by r2d2 on the thread that returns the connection, right after `Db::run`.
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        DISCARD.with(|d| d.replace(false)) || self.0.has_broken(conn)
+    }
+}
 
 /// The pool and how many callers are waiting for a connection (for `/metrics`).
 #[derive(Clone)]
@@ -199,16 +227,17 @@ impl Db {
     /// Builds the pool without connecting, so the service starts (not ready) while the
     /// database is down, and recovers by itself when it returns.
     pub fn new(settings: &Settings) -> Self {
-        let manager = ConnectionManager::<PgConnection>::new(with_connect_timeout(
+        let manager = Manager(ConnectionManager::new(with_connect_timeout(
             &settings.database_url,
             settings.db_connect_timeout,
-        ));
+        )));
         // Process-wide and idempotent: every connection the pool opens counts its statements.
         let _ =
             diesel::connection::set_default_instrumentation(|| Some(Box::new(StatementCounter)));
         let pool = Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(Some(0))
+            .test_on_check_out(false)
             .connection_timeout(settings.pool_acquire_timeout)
             .connection_customizer(Box::new(SessionSettings {
                 statement_timeout_ms: settings.statement_timeout.as_millis(),
@@ -237,6 +266,9 @@ impl Db {
             };
             STATEMENTS.with(|n| n.set(0));
             let result = f(&mut conn);
+            // Lost connections and timed-out statements report `Unavailable`; a fresh
+            // connection is cheaper than finding out whether this one still works.
+            DISCARD.with(|d| d.set(matches!(result, Err(ApiError::Unavailable(_)))));
             (result, STATEMENTS.with(Cell::get))
         })
         .await?;
