@@ -421,13 +421,15 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
         match e {
-            Error::DatabaseError(Kind::ClosedConnection, _) => {
+            Error::DatabaseError(Kind::ClosedConnection, ref info) => {
+                tracing::warn!(cause = info.message(), "database connection lost");
                 ApiError::Unavailable("the database connection was lost; retry".into())
             }
             Error::DatabaseError(Kind::SerializationFailure, _) => {
                 ApiError::Conflict("a concurrent change conflicted with this one; retry".into())
             }
             Error::DatabaseError(_, ref info) if info.message().contains("statement timeout") => {
+                tracing::warn!("statement timeout");
                 ApiError::Unavailable("the database took too long to answer; retry".into())
             }
             other => ApiError::internal(format!("database: {other}")),

@@ -1,40 +1,68 @@
 //! Two service processes on one database: the database, not the process, keeps the
 //! invariants.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use diesel::prelude::*;
 use partnerlink::db::schema::{advisor_associations, events, subscriptions};
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use crate::common::{TestApp, TestDb, SECRET};
 use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
 
 /// The release-shaped binary, started with environment variables only.
-struct Instance {
+pub struct Instance {
     child: Child,
-    address: String,
+    pub address: String,
+    /// Where stdout and stderr go, when the test reads them.
+    log: Option<PathBuf>,
 }
 
 impl Instance {
-    // The child is reaped in `Drop`, which clippy cannot see.
+    /// An instance whose output is discarded.
+    pub async fn start(db: &TestDb) -> Self {
+        Self::spawn(db, &[("RUST_LOG", "warn")], None).await
+    }
+
+    /// An instance with extra environment variables whose stdout and stderr are kept
+    /// for `stop` to return.
+    pub async fn start_logging(db: &TestDb, env: &[(&str, &str)]) -> Self {
+        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "instance-{}-{}.log",
+            std::process::id(),
+            Uuid::new_v4()
+        ));
+        Self::spawn(db, env, Some(log)).await
+    }
+
+    // The child is reaped in `stop` or `Drop`, which clippy cannot see.
     #[allow(clippy::zombie_processes)]
-    async fn start(db: &TestDb) -> Self {
+    async fn spawn(db: &TestDb, env: &[(&str, &str)], log: Option<PathBuf>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
+        let (stdout, stderr) = match &log {
+            // A file, not a pipe: a verbose child would block on a full pipe.
+            Some(path) => {
+                let file = std::fs::File::create(path).unwrap();
+                (Stdio::from(file.try_clone().unwrap()), Stdio::from(file))
+            }
+            None => (Stdio::null(), Stdio::null()),
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_partnerlink"))
             .env("DATABASE_URL", &db.url)
             .env("PARTNERLINK_LISTEN", format!("127.0.0.1:{port}"))
             .env("PARTNERLINK_JWT_HS256_SECRET", SECRET)
             .env("PARTNERLINK_POOL_SIZE", "3")
             .env("PARTNERLINK_WORKERS", "1")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .envs(env.iter().copied())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let address = format!("http://127.0.0.1:{port}");
@@ -46,11 +74,27 @@ impl Instance {
                 .await
                 .is_ok_and(|r| r.status() == 200)
             {
-                return Instance { child, address };
+                return Instance {
+                    child,
+                    address,
+                    log,
+                };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("instance on {port} never became ready");
+    }
+
+    /// Stops the process and returns everything it wrote (empty when not kept).
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let Some(path) = self.log.take() else {
+            return String::new();
+        };
+        let output = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_file(path);
+        output
     }
 }
 
@@ -58,6 +102,9 @@ impl Drop for Instance {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(path) = self.log.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
