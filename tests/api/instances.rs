@@ -6,11 +6,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use diesel::prelude::*;
-use partnerlink::db::schema::{advisor_associations, events, subscriptions};
+use partnerlink::db::schema::{
+    advisor_associations, events, invitations, partner_relationships, subscriptions,
+};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::common::{TestApp, TestDb, SECRET};
+use crate::common::{problem, TestApp, TestDb, SECRET};
+use crate::invitations::{delegated_admin, invite};
 use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
 
 /// The release-shaped binary, started with environment variables only.
@@ -209,4 +212,89 @@ async fn two_instances_keep_one_current_advisor_and_one_purchase_per_key() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(purchased, 2, "the setup purchase and the keyed one");
+}
+
+#[tokio::test]
+async fn two_instances_accept_a_21vianet_invitation_once() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = world(&app, "china21Vianet", "CN").await;
+    let mut body = delegated_admin(tenant);
+    body["offer"] = json!({"kind": "trial", "productId": "office-365-e3", "quantity": 5});
+    let invitation = invite(&app, ADVISOR_A, body).await;
+    let invitation_id: Uuid = invitation["id"].as_str().unwrap().parse().unwrap();
+    let first = Instance::start(&app.db).await;
+    let second = Instance::start(&app.db).await;
+    let addresses = [first.address.clone(), second.address.clone()];
+    let mut conn = app.conn();
+    let events_before: i64 = events::table.count().get_result(&mut conn).unwrap();
+
+    let path = format!("/v1/tenants/{tenant}/invitations/{invitation_id}/accept");
+    let acceptances = (0..12).map(|i| {
+        app.client
+            .post(format!("{}{path}", addresses[i % 2]))
+            .bearer_auth(&admin)
+            .json(&json!({"token": invitation["acceptToken"], "authorizeDelegatedAdmin": true}))
+            .send()
+    });
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    for res in futures_util::future::join_all(acceptances).await {
+        let res = res.unwrap();
+        if res.status() == 200 {
+            accepted.push(res.json::<Value>().await.unwrap());
+        } else {
+            let p = problem(res, 409).await;
+            assert_eq!(p["code"], "invitation_not_pending");
+            refused += 1;
+        }
+    }
+    assert_eq!((accepted.len(), refused), (1, 11));
+    let accepted = &accepted[0];
+
+    let (relationship_id, subscription_id): (Option<Uuid>, Option<Uuid>) = invitations::table
+        .filter(invitations::id.eq(invitation_id))
+        .select((
+            invitations::relationship_id,
+            invitations::offer_subscription_id,
+        ))
+        .first(&mut conn)
+        .unwrap();
+    let relationships: Vec<Uuid> = partner_relationships::table
+        .filter(partner_relationships::invitation_id.eq(invitation_id))
+        .select(partner_relationships::id)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(relationships, [relationship_id.unwrap()]);
+    let subscription_ids: Vec<Uuid> = subscriptions::table
+        .filter(subscriptions::tenant_id.eq(tenant))
+        .select(subscriptions::id)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(subscription_ids, [subscription_id.unwrap()]);
+    assert_eq!(
+        accepted["subscription"]["id"],
+        subscription_id.unwrap().to_string()
+    );
+
+    let recorded: Vec<(String, Value)> = events::table
+        .order(events::sequence)
+        .offset(events_before)
+        .select((events::type_, events::data))
+        .load(&mut conn)
+        .unwrap();
+    let types: Vec<&str> = recorded.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "relationship.created",
+            "subscription.purchased",
+            "advisor.added",
+            "invitation.accepted"
+        ],
+        "the events of one acceptance, once"
+    );
+    let (_, data) = &recorded[3];
+    assert_eq!(data["invitationId"], invitation_id.to_string());
+    assert_eq!(data["relationshipId"], relationship_id.unwrap().to_string());
+    assert_eq!(data["subscriptionId"], subscription_id.unwrap().to_string());
 }
