@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::db::{self, Db, StartupError};
 use crate::error::ApiError;
 use crate::extract::{path_error, BodyLimit};
+use crate::limits::{self, RequestLimits};
 use crate::metrics::Metrics;
 use crate::openapi::{document, routes};
 use crate::telemetry::{request_context, PartnerlinkRootSpan};
@@ -134,6 +135,10 @@ impl Application {
         let doc = document();
         let table = web::Data::new(RouteTable::from_document(&doc));
         let body_limit = BodyLimit(settings.body_limit);
+        let request_limits = RequestLimits {
+            max_header_bytes: settings.max_header_bytes,
+            timeout: settings.request_timeout,
+        };
         let max_page = web::Data::new(MaxPageSize(settings.max_page_size));
         let public_url = web::Data::new(settings.public_url.clone());
 
@@ -154,6 +159,7 @@ impl Application {
                 .app_data(max_page.clone())
                 .app_data(public_url.clone())
                 .app_data(body_limit)
+                .app_data(request_limits)
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .route(
                     "/docs",
@@ -165,10 +171,12 @@ impl Application {
                 )
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
                 .default_service(web::to(no_route))
+                .wrap(from_fn(limits::enforce))
                 .wrap(from_fn(request_context))
                 .wrap(TracingLogger::<PartnerlinkRootSpan>::new())
         })
         .workers(settings.workers)
+        .client_request_timeout(settings.header_read_timeout)
         .shutdown_timeout(30)
         .listen(listener)
         .map_err(|cause| BuildError::Bind {

@@ -32,6 +32,13 @@ pub struct Settings {
     pub db_connect_timeout: Duration,
     pub statement_timeout: Duration,
     pub body_limit: usize,
+    /// Largest total of header name and value bytes a request may carry.
+    pub max_header_bytes: usize,
+    /// How long the service works on one request before answering 504.
+    pub request_timeout: Duration,
+    /// How long a client may take to send a request's head (actix's
+    /// `client_request_timeout`); slower clients get 408 and are disconnected.
+    pub header_read_timeout: Duration,
     pub max_page_size: i64,
     pub migrate_on_start: bool,
     pub log_format: LogFormat,
@@ -95,6 +102,11 @@ pub struct SettingError {
     pub reason: String,
 }
 
+/// actix-http refuses a request head (request line and headers) over 128 KiB on its own,
+/// with an empty 431; the configurable limit stays well below so that the service,
+/// not the parser, answers with a problem.
+const MAX_HEADER_BYTES_CEILING: usize = 64 * 1024;
+
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/partnerlink";
 
 fn var(name: &'static str) -> Option<String> {
@@ -148,6 +160,14 @@ impl Settings {
             db_connect_timeout: millis("PARTNERLINK_DB_CONNECT_TIMEOUT_MS", 3_000)?,
             statement_timeout: millis("PARTNERLINK_STATEMENT_TIMEOUT_MS", 5_000)?,
             body_limit: parsed("PARTNERLINK_BODY_LIMIT_BYTES", 64 * 1024)?,
+            max_header_bytes: parsed("PARTNERLINK_MAX_HEADER_BYTES", 16 * 1024)?
+                .clamp(1024, MAX_HEADER_BYTES_CEILING),
+            // Above the statement (5 s) and pool acquire (2 s) timeouts together, so a
+            // slow database reports its own 503 before the request as a whole gives up.
+            // At least 100 ms: a timeout of 0 would answer every request with 504.
+            request_timeout: millis("PARTNERLINK_REQUEST_TIMEOUT_MS", 10_000)?
+                .max(Duration::from_millis(100)),
+            header_read_timeout: millis("PARTNERLINK_HEADER_READ_TIMEOUT_MS", 5_000)?,
             max_page_size: parsed("PARTNERLINK_MAX_PAGE_SIZE", 200i64)?.clamp(1, 1_000),
             migrate_on_start: parsed("PARTNERLINK_MIGRATE_ON_START", true)?,
             log_format,

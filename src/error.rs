@@ -117,6 +117,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request headers are larger than {0} bytes (names and values together)")]
+    HeadersTooLarge(usize),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -150,6 +152,13 @@ pub enum ApiError {
     InvalidTransition(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error(
+        "the request was not answered within {} ms; a change it asked for may still be \
+         committed: read the resource before retrying, or retry a purchase with the same \
+         Idempotency-Key",
+        .0.as_millis()
+    )]
+    Timeout(std::time::Duration),
     #[error("{0}")]
     ResellerRemovalRequiresPartner(String),
     #[error("{0}")]
@@ -247,6 +256,7 @@ impl ApiError {
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::HeadersTooLarge(_) => "headers_too_large",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) | ApiError::RouteNotFound(_) => "not_found",
@@ -261,6 +271,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::InvalidTransition(_) => "invalid_transition",
             ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Timeout(_) => "request_timeout",
             ApiError::ResellerRemovalRequiresPartner(_) => "reseller_removal_requires_partner",
             ApiError::AdvisorRelationshipIsPerSubscription(_) => {
                 "advisor_relationship_is_per_subscription"
@@ -280,6 +291,7 @@ impl ApiError {
             ApiError::MalformedJson(_) => "Malformed JSON",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::PayloadTooLarge(_) => "Payload too large",
+            ApiError::HeadersTooLarge(_) => "Request header fields too large",
             ApiError::Unauthorized(_) => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) | ApiError::RouteNotFound(_) => "Not found",
@@ -294,6 +306,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "Idempotency key reused",
             ApiError::InvalidTransition(_) => "Invalid transition",
             ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Timeout(_) => "Request timed out",
             ApiError::ResellerRemovalRequiresPartner(_) => "Reseller removal requires the partner",
             ApiError::AdvisorRelationshipIsPerSubscription(_) => {
                 "Advisor relationship is per subscription"
@@ -373,6 +386,7 @@ impl ResponseError for ApiError {
             ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::RouteNotFound(_) => StatusCode::NOT_FOUND,
@@ -392,6 +406,10 @@ impl ResponseError for ApiError {
             ApiError::InvitationExpired(_) => StatusCode::GONE,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // Not 503: the handler's database work goes on after the answer and may still
+            // commit, so the outcome is unknown, which 503 ("not processed, retry") would
+            // hide. 504 says what happened: the database did not answer in time.
+            ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -421,13 +439,15 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as Kind, Error};
         match e {
-            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, _) => {
+            Error::DatabaseError(Kind::ClosedConnection | Kind::UnableToSendCommand, ref info) => {
+                tracing::warn!(cause = info.message(), "database connection lost");
                 ApiError::Unavailable("the database connection was lost; retry".into())
             }
             Error::DatabaseError(Kind::SerializationFailure, _) => {
                 ApiError::Conflict("a concurrent change conflicted with this one; retry".into())
             }
             Error::DatabaseError(_, ref info) if info.message().contains("statement timeout") => {
+                tracing::warn!("statement timeout");
                 ApiError::Unavailable("the database took too long to answer; retry".into())
             }
             other => ApiError::internal(format!("database: {other}")),

@@ -212,6 +212,16 @@ fn complete_operation(op: &mut Operation, v1: bool, has_path_params: bool) {
             "503",
             "The database is unavailable; retry after `Retry-After` seconds",
         ));
+        generic.push((
+            "431",
+            "The request headers are larger than the configured limit",
+        ));
+        generic.push((
+            "504",
+            "Not answered within the configured request timeout; a change asked for may \
+             still have been committed: read before retrying, or retry a purchase with the \
+             same `Idempotency-Key`",
+        ));
     }
     if has_body {
         generic.push(("400", "The body is not well-formed JSON"));

@@ -4,7 +4,9 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::error::InternalError;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
 use tracing::Span;
@@ -68,9 +70,11 @@ impl RootSpanBuilder for PartnerlinkRootSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        if let Ok(response) = outcome {
-            span.record("status", response.status().as_u16());
-        }
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        span.record("status", status.as_u16());
     }
 }
 
@@ -98,31 +102,53 @@ pub async fn request_context(
     };
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().clone();
-    let mut response = REQUEST.scope(context, next.call(req)).await?;
-    let elapsed = started.elapsed();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".into());
-    let status = response.status();
-    if let Some(metrics) = metrics {
-        metrics.observe(
-            method.as_str(),
-            &route,
-            status.as_u16(),
-            elapsed,
-            statements.get(),
+    let outcome = REQUEST
+        .scope(context, async move {
+            // Handlers' errors arrive as responses; only a middleware's (the request
+            // timeout) arrives as an error. Rendered here, inside the request's scope, its
+            // problem carries the request id and language like every other.
+            next.call(req).await.map_err(|error| {
+                let response = error.error_response();
+                (error, response)
+            })
+        })
+        .await;
+    let finish = |headers: &mut HeaderMap, status: StatusCode, route: &str| {
+        let elapsed = started.elapsed();
+        if let Some(metrics) = &metrics {
+            metrics.observe(
+                method.as_str(),
+                route,
+                status.as_u16(),
+                elapsed,
+                statements.get(),
+            );
+        }
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            headers.insert(REQUEST_ID, value);
+        }
+        tracing::info!(
+            status = status.as_u16(),
+            route = %route,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            db_statements = statements.get(),
+            "request finished"
         );
+    };
+    match outcome {
+        Ok(mut response) => {
+            let route = response
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".into());
+            let status = response.status();
+            finish(response.headers_mut(), status, &route);
+            Ok(response)
+        }
+        Err((error, mut response)) => {
+            let status = response.status();
+            finish(response.headers_mut(), status, "unknown");
+            Err(InternalError::from_response(error, response).into())
+        }
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    tracing::info!(
-        status = status.as_u16(),
-        route = %route,
-        elapsed_ms = elapsed.as_secs_f64() * 1000.0,
-        db_statements = statements.get(),
-        "request finished"
-    );
-    Ok(response)
 }

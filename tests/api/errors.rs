@@ -183,6 +183,45 @@ async fn a_body_over_the_limit_is_a_413_problem() {
     assert_eq!(res.status(), 201);
 }
 
+/// A raw GET of the product list whose header names and values total `total` bytes.
+fn get_with_header_bytes(token: &str, total: usize) -> String {
+    let bearer = format!("Bearer {token}");
+    let fixed = [
+        ("Host", "localhost"),
+        ("Authorization", bearer.as_str()),
+        ("Connection", "close"),
+    ];
+    let used: usize = fixed.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>() + "X-Pad".len();
+    let mut request = "GET /v1/products HTTP/1.1\r\n".to_owned();
+    for (name, value) in fixed {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request + &format!("X-Pad: {}\r\n\r\n", "p".repeat(total - used))
+}
+
+#[tokio::test]
+async fn headers_over_the_limit_are_a_431_problem() {
+    let app = TestApp::spawn_with(TestDb::new(), |s| s.max_header_bytes = 2048).await;
+    let token = app.operator();
+
+    let (status, head, _) = raw_http(&app, get_with_header_bytes(&token, 2048)).await;
+    assert_eq!(status, 200, "exactly at the limit: {head}");
+
+    let (status, head, body) = raw_http(&app, get_with_header_bytes(&token, 2049)).await;
+    assert_eq!(status, 431, "one byte over: {head}");
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("content-type: application/problem+json"),
+        "{head}"
+    );
+    assert!(head.contains("x-request-id: "), "{head}");
+    let p: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(p["code"], "headers_too_large");
+    assert_eq!(p["status"], 431);
+    assert_eq!(p["instance"], "/v1/products");
+    assert!(p["detail"].as_str().unwrap().contains("2048"), "{p}");
+}
+
 #[tokio::test]
 async fn a_wrong_type_is_a_422_naming_the_field_path() {
     let app = TestApp::spawn().await;

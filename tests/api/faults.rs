@@ -1,12 +1,12 @@
 //! Faults: the database going away, an exhausted pool, slow statements, vanishing clients.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use partnerlink::db::schema::{advisor_associations, events, subscriptions};
 use serde_json::{json, Value};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{problem, DbProxy, TestApp, TestDb};
 use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
@@ -276,4 +276,83 @@ async fn a_client_that_disconnects_mid_request_leaves_no_partial_write() {
     let (_, _, assocs, advisor_events) = count_consistency(&app);
     assert_eq!(assocs, advisor_events);
     assert_eq!(assocs as usize, items.len());
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_is_a_504_and_its_write_still_commits_whole() {
+    let timeout = Duration::from_millis(1_000);
+    let app = TestApp::spawn_with(TestDb::new(), |s| {
+        s.request_timeout = timeout;
+        s.statement_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    let sub = buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
+    )
+    .await;
+    let advisor = format!(
+        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
+        sub["id"].as_str().unwrap()
+    );
+    let mut lock = lock_subscriptions(&app);
+    let started = Instant::now();
+    let res = app
+        .request(
+            reqwest::Method::PUT,
+            &advisor,
+            Some(&admin),
+            Some(json!({"mpnId": ADVISOR_B})),
+        )
+        .await;
+    let waited = started.elapsed();
+    assert!(res.headers().contains_key("x-request-id"));
+    let p = problem(res, 504).await;
+    assert_eq!(p["code"], "request_timeout");
+    assert!(
+        waited >= timeout && waited < timeout + Duration::from_secs(5),
+        "answered after {waited:?}"
+    );
+
+    // A request under the timeout is answered while the timed-out one still waits.
+    let res = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
+    assert_eq!(res.status(), 200);
+
+    // The timed-out change was not abandoned: once the lock is gone it commits, whole.
+    lock.batch_execute("COMMIT").unwrap();
+    let mut current = Value::Null;
+    for _ in 0..200 {
+        current = app.get(&advisor, &admin).await.json().await.unwrap();
+        if current["mpnId"] == ADVISOR_B {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(current["mpnId"], ADVISOR_B, "{current}");
+    let (_, _, assocs, advisor_events) = count_consistency(&app);
+    assert_eq!((assocs, advisor_events), (2, 2));
+}
+
+#[tokio::test]
+async fn a_client_too_slow_to_send_its_headers_gets_408_and_is_disconnected() {
+    let app = TestApp::spawn_with(TestDb::new(), |s| {
+        s.header_read_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: localhost\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("the connection is closed")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }

@@ -11,6 +11,7 @@ mod faults;
 mod i18n;
 mod instances;
 mod invitations;
+mod logs;
 mod matches;
 mod openapi;
 mod operations;
