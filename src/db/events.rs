@@ -6,11 +6,9 @@ use uuid::Uuid;
 use super::models::EventRow;
 use super::schema::events;
 
-/// Serialises event writers until commit, so sequence order is commit order.
-const OUTBOX_LOCK: i64 = 0x6576_656e_7473; // "events"
-
-/// Records an event in the caller's transaction. Call it last in the transaction:
-/// the lock it takes is held until commit.
+/// Records an event in the caller's transaction. Call it late in the transaction: the
+/// insert takes the outbox's lock (a trigger, see the `outbox_order` migration), held
+/// until commit.
 pub fn record(
     conn: &mut PgConnection,
     event_type: &str,
@@ -18,7 +16,6 @@ pub fn record(
     actor: &str,
     data: serde_json::Value,
 ) -> QueryResult<()> {
-    diesel::sql_query(format!("SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")).execute(conn)?;
     diesel::insert_into(events::table)
         .values((
             events::id.eq(Uuid::new_v4()),

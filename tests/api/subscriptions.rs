@@ -574,3 +574,30 @@ async fn a_reseller_buys_for_its_customer_and_others_cannot() {
         .await;
     problem(res, 403).await;
 }
+
+/// Sequence order is commit order: an event insert waits for every transaction that
+/// inserted one before it to end, whoever wrote the row.
+#[tokio::test]
+async fn event_writers_wait_for_the_previous_writer_to_commit() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    let insert = "INSERT INTO events (id, type, occurred_at, actor, data) \
+                  VALUES (gen_random_uuid(), 'test.event', now(), 'test', '{}')";
+    let mut first = app.conn();
+    first.batch_execute("BEGIN").unwrap();
+    first.batch_execute(insert).unwrap();
+    let mut second = app.conn();
+    let waited = second
+        .batch_execute(&format!("SET statement_timeout = 300; {insert}"))
+        .unwrap_err();
+    assert!(waited.to_string().contains("statement timeout"), "{waited}");
+    first.batch_execute("COMMIT").unwrap();
+    second.batch_execute(insert).unwrap();
+    let sequences: Vec<i64> = events::table
+        .filter(events::type_.eq("test.event"))
+        .order(events::sequence)
+        .select(events::sequence)
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(sequences.len(), 2);
+}

@@ -2,10 +2,9 @@
 -- (captured with log_statement = all; run.sh --count checks the count still matches).
 -- Ids are computed with bench_uuid() exactly as sql/load.sql and the load generator do.
 -- Variables from run.sh: -D tenants=N -D subs=N.
--- GET /v1/partners?country=C&service=microsoft365&q=TERM&limit=20: pool check-out test
--- and one search (limit + 1 rows to learn whether a next page exists). Country and
+-- GET /v1/partners?country=C&service=microsoft365&q=TERM&limit=20:
+-- one search (limit + 1 rows to learn whether a next page exists). Country and
 -- term are drawn from the same lists as the load generator's.
 \set ci random(0, 18)
 \set qi random(1, 8)
-SELECT 1;
 SELECT "partners"."mpn_id", "partners"."kind", "partners"."global_mpn_id", "partners"."name", "partners"."clouds", "partners"."country_codes", "partners"."service_families", "partners"."capabilities", "partners"."status", "partners"."contact_email", "partners"."created_at", "partners"."updated_at" FROM "partners" WHERE ((("partners"."country_codes" @> ARRAY[bench_country(:ci)]) AND ("partners"."service_families" @> ARRAY['microsoft365'])) AND ("partners"."name" ILIKE ('%' || (ARRAY['fabrikam','contoso','cloud','digital','northwind','consulting','copenhagen','systems'])[:qi] || '%'))) ORDER BY "partners"."mpn_id" LIMIT 21;

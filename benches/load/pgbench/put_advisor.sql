@@ -11,7 +11,6 @@
 \set t CASE WHEN :t % 20 = 0 THEN :t - 1 ELSE :t END
 \set s random(0, 5) * :tenants + :t
 \set ci :t % 19
-SELECT 1;
 BEGIN;
 SELECT "tenants"."id", "tenants"."display_name", "tenants"."cloud", "tenants"."country_code", "tenants"."created_at" FROM "tenants" WHERE ("tenants"."id" = bench_uuid(1, :t)) LIMIT 1;
 SELECT "subscriptions"."tenant_id", "subscriptions"."id", "subscriptions"."product_id", "subscriptions"."quantity", "subscriptions"."status", "subscriptions"."trial_ends_at", "subscriptions"."reseller_mpn_id", "subscriptions"."version", "subscriptions"."created_at", "subscriptions"."updated_at" FROM "subscriptions" WHERE (("subscriptions"."tenant_id" = bench_uuid(1, :t)) AND ("subscriptions"."id" = bench_uuid(2, :s))) LIMIT 1 FOR UPDATE \gset sub_
@@ -23,7 +22,6 @@ SELECT "products"."id", "products"."name", "products"."service_family", "product
 SELECT "partners"."mpn_id", "partners"."kind", "partners"."global_mpn_id", "partners"."name", "partners"."clouds", "partners"."country_codes", "partners"."service_families", "partners"."capabilities", "partners"."status", "partners"."contact_email", "partners"."created_at", "partners"."updated_at" FROM "partners" WHERE ("partners"."mpn_id" = :mpn) LIMIT 1;
 UPDATE "advisor_associations" SET "valid_to" = GREATEST(now(), (:cur_valid_from)::timestamptz + interval '1 microsecond'), "removed_by" = 'pgbench' WHERE (("advisor_associations"."tenant_id" = bench_uuid(1, :t)) AND ("advisor_associations"."id" = (:cur_id)::uuid)) RETURNING "valid_to" AS at \gset
 INSERT INTO "advisor_associations" ("tenant_id", "subscription_id", "id", "mpn_id", "valid_from", "valid_to", "source", "added_by", "removed_by") VALUES (bench_uuid(1, :t), bench_uuid(2, :s), gen_random_uuid(), :mpn, (:at)::timestamptz, DEFAULT, 'customer', 'pgbench', DEFAULT);
-SELECT pg_advisory_xact_lock(111559182283891);
 INSERT INTO "events" ("id", "type", "tenant_id", "occurred_at", "actor", "data") VALUES (gen_random_uuid(), 'advisor.changed', bench_uuid(1, :t), clock_timestamp(), 'pgbench', jsonb_build_object('subscriptionId', bench_uuid(2, :s), 'mpnId', (:mpn)::text, 'previousMpnId', (:cur_mpn_id)::text, 'at', (:at)::timestamptz, 'source', 'customer'));
 UPDATE "subscriptions" SET "quantity" = "subscriptions"."quantity", "status" = "subscriptions"."status", "trial_ends_at" = "subscriptions"."trial_ends_at", "version" = ("subscriptions"."version" + 1), "updated_at" = now() WHERE (("subscriptions"."tenant_id" = bench_uuid(1, :t)) AND ("subscriptions"."id" = bench_uuid(2, :s))) RETURNING "subscriptions"."tenant_id", "subscriptions"."id", "subscriptions"."product_id", "subscriptions"."quantity", "subscriptions"."status", "subscriptions"."trial_ends_at", "subscriptions"."reseller_mpn_id", "subscriptions"."version", "subscriptions"."created_at", "subscriptions"."updated_at";
 COMMIT;
