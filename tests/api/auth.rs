@@ -8,7 +8,7 @@ use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::common::{problem, TestApp, SECRET};
+use crate::common::{problem, TestApp, TestDb, SECRET};
 
 const PROBE: &str = "/v1/products";
 
@@ -146,6 +146,34 @@ async fn a_token_expired_within_the_30_second_leeway_is_accepted() {
         .request(Method::GET, PROBE, Some(&hs256(&claims, SECRET)), None)
         .await;
     assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn the_configured_leeway_is_the_boundary_of_expiry() {
+    let app = TestApp::spawn_with(TestDb::new(), |s| {
+        s.jwt.leeway = std::time::Duration::from_secs(5)
+    })
+    .await;
+    // Two seconds either side of the 5 s boundary, for the clock ticking during the call.
+    let mut claims = operator_claims(&app);
+    claims["exp"] = json!(now() - 3);
+    let res = with_authorization(
+        &app,
+        Method::GET,
+        PROBE,
+        &format!("Bearer {}", hs256(&claims, SECRET)),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    claims["exp"] = json!(now() - 7);
+    let res = with_authorization(
+        &app,
+        Method::GET,
+        PROBE,
+        &format!("Bearer {}", hs256(&claims, SECRET)),
+    )
+    .await;
+    unauthorized(res, "expired beyond a 5 s leeway").await;
 }
 
 #[tokio::test]

@@ -142,6 +142,28 @@ async fn a_body_that_is_not_json_is_a_415_problem() {
 }
 
 #[tokio::test]
+async fn a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_413() {
+    let app = TestApp::spawn_with(TestDb::new(), |s| s.body_limit = 1024).await;
+    let body = |len: usize| {
+        let json =
+            json!({"displayName": "Limit", "cloud": "worldwide", "countryCode": "DK"}).to_string();
+        // JSON allows trailing whitespace: the same tenant at any length.
+        format!("{json}{}", " ".repeat(len - json.len()))
+    };
+    let send = |text: String| {
+        app.client
+            .post(format!("{}/v1/tenants", app.address))
+            .bearer_auth(app.operator())
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+    };
+    assert_eq!(send(body(1024)).await.unwrap().status(), 201);
+    let p = problem(send(body(1025)).await.unwrap(), 413).await;
+    assert_eq!(p["code"], "payload_too_large");
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_a_413_problem() {
     let app = TestApp::spawn_with(TestDb::new(), |s| s.body_limit = 1024).await;
     let big = json!({"displayName": "x".repeat(2000), "cloud": "worldwide", "countryCode": "DK"});

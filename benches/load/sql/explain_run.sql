@@ -6,9 +6,9 @@ EXPLAIN (COSTS OFF) EXECUTE tenant_by_id(:'t', 1);
 EXPLAIN (COSTS OFF) EXECUTE subscription_by_id(:'t', :'s', 1);
 \qecho '### current_advisor' :mode
 EXPLAIN (COSTS OFF) EXECUTE current_advisor(:'t', :'s', 1);
-\qecho '### subscription_read (tenant admin)' :mode
+\qecho '### subscription_read_admin' :mode
 EXPLAIN (COSTS OFF) EXECUTE subscription_read(:'t', NULL, 'reseller', :'s', :'t', 1);
-\qecho '### subscription_read (reseller to check)' :mode
+\qecho '### subscription_read_reseller' :mode
 EXPLAIN (COSTS OFF) EXECUTE subscription_read(:'t', 2000001, 'reseller', :'s', :'t', 1);
 \qecho '### advisor_at' :mode
 EXPLAIN (COSTS OFF) EXECUTE advisor_at(:'t', :'s', '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z', 1);
