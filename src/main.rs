@@ -8,11 +8,6 @@ use partnerlink::config::Settings;
 use partnerlink::domain::MpnId;
 use partnerlink::{db, openapi, openapi30, telemetry};
 
-/// glibc's allocator spent a quarter of a request's CPU time in `malloc` and
-/// `malloc_consolidate` under load; mimalloc keeps per-thread heaps.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const USAGE: &str = "usage: partnerlink [serve]
        partnerlink migrate
        partnerlink token --role operator|tenantAdmin|partner [--tenant UUID] [--mpn MPN_ID] [--sub NAME] [--ttl SECONDS]

@@ -59,7 +59,9 @@ pub struct PartnerChanges {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = super::schema::subscriptions, check_for_backend(diesel::pg::Pg))]
+// NULL, not DEFAULT, for `None`: one SQL text for every row, so the insert is a cached
+// prepared statement (no column here has a default other than NULL).
+#[diesel(table_name = super::schema::subscriptions, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct SubscriptionRow {
     pub tenant_id: Uuid,
     pub id: Uuid,
@@ -74,7 +76,9 @@ pub struct SubscriptionRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = super::schema::advisor_associations, check_for_backend(diesel::pg::Pg))]
+// NULL, not DEFAULT, for `None`: one SQL text for every row, so the insert is a cached
+// prepared statement (no column here has a default other than NULL).
+#[diesel(table_name = super::schema::advisor_associations, check_for_backend(diesel::pg::Pg), treat_none_as_default_value = false)]
 pub struct AssociationRow {
     pub tenant_id: Uuid,
     pub subscription_id: Uuid,
