@@ -109,11 +109,7 @@ fn facts(row: &PartnerRow) -> Result<PartnerFacts, ApiError> {
         status: PartnerStatus::from_db(&row.status)?,
         capabilities: from_db_list(&row.capabilities, Capability::from_db)?,
         clouds: from_db_list(&row.clouds, Cloud::from_db)?,
-        countries: row
-            .country_codes
-            .iter()
-            .map(|c| CountryCode::parse(c).map_err(ApiError::internal))
-            .collect::<Result<_, _>>()?,
+        countries: from_db_list(&row.country_codes, CountryCode::from_db)?,
         services: from_db_list(&row.service_families, ServiceFamily::from_db)?,
     })
 }
@@ -130,7 +126,7 @@ pub fn eligible_partner(
         .ok_or_else(|| ApiError::PartnerNotFound(mpn.to_string()))?;
     let placement = Placement {
         cloud: Cloud::from_db(&tenant.cloud)?,
-        country: CountryCode::parse(&tenant.country_code).map_err(ApiError::internal)?,
+        country: CountryCode::from_db(&tenant.country_code)?,
         service: ServiceFamily::from_db(&product.service_family)?,
     };
     match eligibility::check(&facts(&partner)?, capability, placement) {
@@ -157,7 +153,7 @@ pub fn eligible_for_tenant(
     let partner = partners::find(conn, mpn.get())?
         .ok_or_else(|| ApiError::PartnerNotFound(mpn.to_string()))?;
     let cloud = Cloud::from_db(&tenant.cloud)?;
-    let country = CountryCode::parse(&tenant.country_code).map_err(ApiError::internal)?;
+    let country = CountryCode::from_db(&tenant.country_code)?;
     match eligibility::check_tenant(&facts(&partner)?, capability, cloud, country) {
         Ok(()) => Ok(partner),
         Err(Ineligible::GlobalId) => Err(not_transactable(conn, mpn, &partner, tenant)?),

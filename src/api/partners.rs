@@ -56,17 +56,12 @@ pub struct Partner {
 impl TryFrom<PartnerRow> for Partner {
     type Error = ApiError;
     fn try_from(row: PartnerRow) -> Result<Self, ApiError> {
-        let countries = row
-            .country_codes
-            .iter()
-            .map(|c| CountryCode::parse(c).map_err(ApiError::internal))
-            .collect::<Result<_, _>>()?;
         Ok(Partner {
             mpn_id: MpnId::from_db(row.mpn_id),
             kind: PartnerKind::from_db(&row.kind)?,
             global_mpn_id: row.global_mpn_id.map(MpnId::from_db),
             clouds: from_db_list(&row.clouds, Cloud::from_db)?,
-            country_codes: countries,
+            country_codes: from_db_list(&row.country_codes, CountryCode::from_db)?,
             service_families: from_db_list(&row.service_families, ServiceFamily::from_db)?,
             capabilities: from_db_list(&row.capabilities, Capability::from_db)?,
             status: PartnerStatus::from_db(&row.status)?,

@@ -695,7 +695,7 @@ pub async fn list_customers(
                 tenant_id: r.tenant_id,
                 display_name: r.display_name,
                 cloud: Cloud::from_db(&r.cloud)?,
-                country_code: CountryCode::parse(&r.country_code).map_err(ApiError::internal)?,
+                country_code: CountryCode::from_db(&r.country_code)?,
                 kinds: from_db_list(&r.kinds, RelationshipKind::from_db)?,
                 since: r.since,
             })

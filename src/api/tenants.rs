@@ -38,7 +38,7 @@ impl TryFrom<TenantRow> for Tenant {
     fn try_from(row: TenantRow) -> Result<Self, ApiError> {
         Ok(Tenant {
             cloud: Cloud::from_db(&row.cloud)?,
-            country_code: CountryCode::parse(&row.country_code).map_err(ApiError::internal)?,
+            country_code: CountryCode::from_db(&row.country_code)?,
             id: row.id,
             display_name: row.display_name,
             created_at: row.created_at,

@@ -37,6 +37,11 @@ pub enum CountryCodeError {
 }
 
 impl CountryCode {
+    /// A stored code; one that does not parse is a fault of the database, not the caller.
+    pub fn from_db(text: &str) -> Result<Self, crate::error::ApiError> {
+        Self::parse(text).map_err(crate::error::ApiError::internal)
+    }
+
     pub fn parse(input: &str) -> Result<Self, CountryCodeError> {
         let bytes = input.as_bytes();
         match bytes {
