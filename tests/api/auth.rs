@@ -157,22 +157,12 @@ async fn the_configured_leeway_is_the_boundary_of_expiry() {
     // Two seconds either side of the 5 s boundary, for the clock ticking during the call.
     let mut claims = operator_claims(&app);
     claims["exp"] = json!(now() - 3);
-    let res = with_authorization(
-        &app,
-        Method::GET,
-        PROBE,
-        &format!("Bearer {}", hs256(&claims, SECRET)),
-    )
-    .await;
+    let token = hs256(&claims, SECRET);
+    let res = app.request(Method::GET, PROBE, Some(&token), None).await;
     assert_eq!(res.status(), 200);
     claims["exp"] = json!(now() - 7);
-    let res = with_authorization(
-        &app,
-        Method::GET,
-        PROBE,
-        &format!("Bearer {}", hs256(&claims, SECRET)),
-    )
-    .await;
+    let token = hs256(&claims, SECRET);
+    let res = app.request(Method::GET, PROBE, Some(&token), None).await;
     unauthorized(res, "expired beyond a 5 s leeway").await;
 }
 

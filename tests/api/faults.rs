@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{problem, DbProxy, TestApp, TestDb};
-use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
+use crate::subscriptions::{advisor_path, buy, world, ADVISOR_A, ADVISOR_B};
 
 async fn wait_ready(app: &TestApp, want: u16) {
     for _ in 0..300 {
@@ -171,10 +171,7 @@ async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
         json!({"productId": "office-365-e3", "quantity": 1}),
     )
     .await;
-    let advisor = format!(
-        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
-        sub["id"].as_str().unwrap()
-    );
+    let advisor = advisor_path(tenant, &sub);
     let mut lock = lock_subscriptions(&app);
     let blocked = app.request(
         reqwest::Method::PUT,
@@ -210,10 +207,7 @@ async fn the_statement_timeout_is_enforced_and_leaves_nothing_behind() {
         json!({"productId": "office-365-e3", "quantity": 1}),
     )
     .await;
-    let advisor = format!(
-        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
-        sub["id"].as_str().unwrap()
-    );
+    let advisor = advisor_path(tenant, &sub);
     let before = count_consistency(&app);
     let mut lock = lock_subscriptions(&app);
     let res = app
@@ -245,10 +239,7 @@ async fn a_client_that_disconnects_mid_request_leaves_no_partial_write() {
         json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
     )
     .await;
-    let path = format!(
-        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
-        sub["id"].as_str().unwrap()
-    );
+    let path = advisor_path(tenant, &sub);
     let mut lock = lock_subscriptions(&app);
     let body = json!({"mpnId": ADVISOR_B}).to_string();
     let addr = app.address.trim_start_matches("http://").to_owned();
@@ -294,10 +285,7 @@ async fn a_request_over_the_timeout_is_a_504_and_its_write_still_commits_whole()
         json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
     )
     .await;
-    let advisor = format!(
-        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
-        sub["id"].as_str().unwrap()
-    );
+    let advisor = advisor_path(tenant, &sub);
     let mut lock = lock_subscriptions(&app);
     let started = Instant::now();
     let res = app

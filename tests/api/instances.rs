@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::common::{problem, TestApp, TestDb, SECRET};
 use crate::invitations::{delegated_admin, invite};
-use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
+use crate::subscriptions::{advisor_path, buy, world, ADVISOR_A, ADVISOR_B};
 
 /// The release-shaped binary, started with environment variables only.
 pub struct Instance {
@@ -125,10 +125,7 @@ async fn two_instances_keep_one_current_advisor_and_one_purchase_per_key() {
         json!({"productId": "office-365-e3", "quantity": 1}),
     )
     .await;
-    let advisor = format!(
-        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
-        sub["id"].as_str().unwrap()
-    );
+    let advisor = advisor_path(tenant, &sub);
 
     let changes = (0..30).map(|i| {
         let url = format!("{}{advisor}", addresses[i % 2]);

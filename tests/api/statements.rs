@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::common::TestApp;
-use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B};
+use crate::subscriptions::{advisor_path, buy, world, ADVISOR_A, ADVISOR_B};
 
 async fn most_statements(app: &TestApp, route: &str) -> u32 {
     let text = app
@@ -47,10 +47,7 @@ async fn lists_send_the_same_statements_for_one_item_as_for_a_full_page() {
         json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
     )
     .await;
-    let advisor = format!(
-        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
-        sub["id"].as_str().unwrap()
-    );
+    let advisor = advisor_path(tenant, &sub);
     for mpn in [ADVISOR_B, ADVISOR_A, ADVISOR_B] {
         let res = app
             .request(

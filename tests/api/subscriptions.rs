@@ -39,6 +39,14 @@ pub async fn buy(app: &TestApp, tenant: Uuid, token: &str, body: Value) -> Value
     value
 }
 
+/// The advisor URL of a subscription as `buy` returned it.
+pub fn advisor_path(tenant: Uuid, sub: &Value) -> String {
+    format!(
+        "/v1/tenants/{tenant}/subscriptions/{}/advisor",
+        sub["id"].as_str().unwrap()
+    )
+}
+
 fn counts(app: &TestApp) -> (i64, i64, i64) {
     let mut conn = app.conn();
     (
