@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Interleaved A/B comparison of two partnerlink binaries on the benchmark database, for
 # before/after numbers on a machine whose load moves between runs (see README
-# "Benchmark"). Needs the database run.sh loaded (any scale) and its load generator.
+# "Benchmark"). Needs the database run.sh loaded (at any scale: its size is read from
+# the database) and its load generator.
 #
 #   benches/load/ab.sh BEFORE_BINARY AFTER_BINARY [--scenarios a,b] [--rounds N]
-#                      [--duration S] [--connections N] [--scale small|default|large]
+#                      [--duration S] [--connections N]
 #
 # For every scenario and round it runs A then B, each freshly started, for --duration
 # seconds at --connections connections (after a 2 s warm-up), and prints the median
@@ -16,25 +17,20 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 [[ $# -ge 2 ]] || { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2; }
 A="$(realpath "$1")"; B="$(realpath "$2")"; shift 2
 SCENARIOS="get_subscription,advisor_history_at,partner_search,partner_relationships,put_advisor,purchase"
-ROUNDS=3; DURATION=10; CONNECTIONS=32; SCALE=default
+ROUNDS=3; DURATION=10; CONNECTIONS=32
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --scenarios) SCENARIOS="$2"; shift 2 ;;
         --rounds) ROUNDS="$2"; shift 2 ;;
         --duration) DURATION="$2"; shift 2 ;;
         --connections) CONNECTIONS="$2"; shift 2 ;;
-        --scale) SCALE="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
-case "$SCALE" in
-    small) TENANTS=1000; SUBS=10000 ;;
-    default) TENANTS=10000; SUBS=100000 ;;
-    large) TENANTS=100000; SUBS=1000000 ;;
-    *) echo "--scale must be small, default or large" >&2; exit 2 ;;
-esac
 PORT="${PARTNERLINK_BENCH_PORT:-18080}"
 DB_URL="${PARTNERLINK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}/${PARTNERLINK_BENCH_DB:-partnerlink_bench}"
+read -r TENANTS SUBS < <(psql -X -Atq -F ' ' -d "$DB_URL" -c "SELECT tenants, subs FROM bench_meta") ||
+    { echo "no benchmark data in $DB_URL: run benches/load/run.sh first" >&2; exit 1; }
 SECRET="partnerlink-bench-secret-0123456789abcdef"
 LOADGEN="$HERE/loadgen/target/release/partnerlink-loadgen"
 [[ -x "$LOADGEN" ]] || cargo build --release --quiet --manifest-path "$HERE/loadgen/Cargo.toml" --target-dir "$HERE/loadgen/target"
