@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::models::{SubscriptionRow, TenantRow};
-use crate::db::subscriptions::{self, NamedAssociation};
+use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
 use crate::db::tenants;
 use crate::error::ApiError;
 
@@ -41,7 +41,7 @@ pub const ADMINS_AND_OPERATOR: Admits = Admits {
     reseller: false,
 };
 
-fn no_tenant(tenant: Uuid) -> ApiError {
+pub fn no_tenant(tenant: Uuid) -> ApiError {
     ApiError::NotFound(format!("no tenant {tenant}"))
 }
 
@@ -99,16 +99,18 @@ pub fn tenant_actor(
     Ok((actor, row))
 }
 
-/// One subscription with its current advisor, as the caller may see it: 404 for a
-/// missing tenant or subscription and for one the caller may not see.
+/// One subscription with its advisor (current or at an instant), as the caller may see
+/// it: 404 for a missing tenant or subscription and for one the caller may not see.
 pub fn read_subscription(
     conn: &mut PgConnection,
     caller: &Caller,
     tenant: Uuid,
     id: Uuid,
     admits: Admits,
+    advisor: AdvisorAt,
 ) -> Result<(SubscriptionRow, Option<NamedAssociation>), ApiError> {
-    let read = subscriptions::read(conn, tenant, id, reseller_to_check(caller, tenant, admits))?;
+    let reseller = reseller_to_check(caller, tenant, admits);
+    let read = subscriptions::read(conn, tenant, id, reseller, advisor)?;
     let actor = actor(
         caller,
         tenant,

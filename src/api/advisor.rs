@@ -13,13 +13,12 @@ use crate::api::access::{self, Actor, ADMINS_AND_OPERATOR};
 use crate::api::subscriptions::{check_if_match, if_match, product_for};
 use crate::auth::Caller;
 use crate::db::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
-use crate::db::subscriptions::{self, NamedAssociation};
+use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
 use crate::db::{events, partners, Db};
 use crate::domain::eligibility::{self, Ineligible, PartnerFacts, Placement};
 use crate::domain::subscription::etag;
 use crate::domain::{
-    from_db_list, AssociationSource, Capability, Cloud, CountryCode, MpnId, PartnerKind,
-    PartnerStatus, ServiceFamily, SubscriptionStatus,
+    AssociationSource, Capability, Cloud, CountryCode, MpnId, ServiceFamily, SubscriptionStatus,
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
@@ -103,15 +102,15 @@ pub struct HistoryQuery {
     pub at: Option<DateTime<Utc>>,
 }
 
-fn facts(row: &PartnerRow) -> Result<PartnerFacts, ApiError> {
-    Ok(PartnerFacts {
-        kind: PartnerKind::from_db(&row.kind)?,
-        status: PartnerStatus::from_db(&row.status)?,
-        capabilities: from_db_list(&row.capabilities, Capability::from_db)?,
-        clouds: from_db_list(&row.clouds, Cloud::from_db)?,
-        countries: from_db_list(&row.country_codes, CountryCode::from_db)?,
-        services: from_db_list(&row.service_families, ServiceFamily::from_db)?,
-    })
+fn facts(row: &PartnerRow) -> PartnerFacts {
+    PartnerFacts {
+        kind: row.kind,
+        status: row.status,
+        capabilities: row.capabilities.clone(),
+        clouds: row.clouds.clone(),
+        countries: row.country_codes.clone(),
+        services: row.service_families.clone(),
+    }
 }
 
 /// Loads the partner and applies R3 for the given capability in this tenant.
@@ -129,7 +128,7 @@ pub fn eligible_partner(
         country: CountryCode::from_db(&tenant.country_code)?,
         service: ServiceFamily::from_db(&product.service_family)?,
     };
-    match eligibility::check(&facts(&partner)?, capability, placement) {
+    match eligibility::check(&facts(&partner), capability, placement) {
         Ok(()) => Ok(partner),
         Err(Ineligible::GlobalId) => Err(not_transactable(conn, mpn, &partner, tenant)?),
         Err(other) => Err(ApiError::PartnerNotEligible {
@@ -154,7 +153,7 @@ pub fn eligible_for_tenant(
         .ok_or_else(|| ApiError::PartnerNotFound(mpn.to_string()))?;
     let cloud = Cloud::from_db(&tenant.cloud)?;
     let country = CountryCode::from_db(&tenant.country_code)?;
-    match eligibility::check_tenant(&facts(&partner)?, capability, cloud, country) {
+    match eligibility::check_tenant(&facts(&partner), capability, cloud, country) {
         Ok(()) => Ok(partner),
         Err(Ineligible::GlobalId) => Err(not_transactable(conn, mpn, &partner, tenant)?),
         Err(other) => {
@@ -322,8 +321,14 @@ pub async fn get_advisor(
     let (tenant_id, id) = path.into_inner();
     let (row, current) = db
         .run(move |conn| {
-            let (row, current) =
-                access::read_subscription(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR)?;
+            let (row, current) = access::read_subscription(
+                conn,
+                &caller,
+                tenant_id,
+                id,
+                ADMINS_AND_OPERATOR,
+                AdvisorAt::Now,
+            )?;
             Ok((row, current.ok_or_else(|| no_advisor(id))?))
         })
         .await?;
@@ -473,13 +478,17 @@ pub async fn get_advisor_history(
     let at = query.into_inner().at;
     let rows = db
         .run(move |conn| {
-            access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
-            subscriptions::find(conn, tenant_id, id)?.ok_or_else(|| access::no_subscription(id))?;
+            let advisor = at.map_or(AdvisorAt::Now, AdvisorAt::Instant);
+            let (_, held) = access::read_subscription(
+                conn,
+                &caller,
+                tenant_id,
+                id,
+                ADMINS_AND_OPERATOR,
+                advisor,
+            )?;
             match at {
-                Some(at) => Ok(vec![subscriptions::association_at(
-                    conn, tenant_id, id, at,
-                )?
-                .ok_or_else(|| {
+                Some(at) => Ok(vec![held.ok_or_else(|| {
                     ApiError::NoAdvisor(format!(
                         "subscription {id} had no advisor at {}",
                         at.to_rfc3339()

@@ -120,7 +120,7 @@ pub async fn match_partners(
         .take(page.limit as usize)
         .map(|row| {
             Ok(PartnerMatch {
-                partner: Partner::try_from(row.partner)?,
+                partner: Partner::from(row.partner),
                 works_with_tenant: row.works_with_tenant,
             })
         })

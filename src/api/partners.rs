@@ -10,8 +10,7 @@ use crate::auth::Caller;
 use crate::db::models::{PartnerChanges, PartnerRow};
 use crate::db::{partners, Db};
 use crate::domain::{
-    from_db_list, to_db_list, Capability, Cloud, CountryCode, MpnId, PartnerKind, PartnerStatus,
-    ServiceFamily,
+    sorted_unique, Capability, Cloud, CountryCode, MpnId, PartnerKind, PartnerStatus, ServiceFamily,
 };
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
@@ -53,29 +52,22 @@ pub struct Partner {
     pub created_at: DateTime<Utc>,
 }
 
-impl TryFrom<PartnerRow> for Partner {
-    type Error = ApiError;
-    fn try_from(row: PartnerRow) -> Result<Self, ApiError> {
-        Ok(Partner {
+impl From<PartnerRow> for Partner {
+    fn from(row: PartnerRow) -> Self {
+        Partner {
             mpn_id: MpnId::from_db(row.mpn_id),
-            kind: PartnerKind::from_db(&row.kind)?,
+            kind: row.kind,
             global_mpn_id: row.global_mpn_id.map(MpnId::from_db),
-            clouds: from_db_list(&row.clouds, Cloud::from_db)?,
-            country_codes: from_db_list(&row.country_codes, CountryCode::from_db)?,
-            service_families: from_db_list(&row.service_families, ServiceFamily::from_db)?,
-            capabilities: from_db_list(&row.capabilities, Capability::from_db)?,
-            status: PartnerStatus::from_db(&row.status)?,
+            clouds: row.clouds,
+            country_codes: row.country_codes,
+            service_families: row.service_families,
+            capabilities: row.capabilities,
+            status: row.status,
             name: row.name,
             contact_email: row.contact_email,
             created_at: row.created_at,
-        })
+        }
     }
-}
-
-fn countries_to_db(codes: &[CountryCode]) -> Vec<String> {
-    let mut out: Vec<String> = codes.iter().map(|c| c.as_str().to_owned()).collect();
-    out.sort();
-    out
 }
 
 /// A partner to register in the directory.
@@ -207,18 +199,14 @@ pub async fn create_partner(
     let now = crate::domain::now();
     let row = PartnerRow {
         mpn_id: body.mpn_id.get(),
-        kind: body.kind.as_str().to_owned(),
+        kind: body.kind,
         global_mpn_id: body.global_mpn_id.map(MpnId::get),
         name: body.name.trim().to_owned(),
-        clouds: to_db_list(&body.clouds, Cloud::as_str),
-        country_codes: countries_to_db(&body.country_codes),
-        service_families: to_db_list(&body.service_families, ServiceFamily::as_str),
-        capabilities: to_db_list(&body.capabilities, Capability::as_str),
-        status: body
-            .status
-            .unwrap_or(PartnerStatus::Active)
-            .as_str()
-            .to_owned(),
+        clouds: sorted_unique(&body.clouds),
+        country_codes: sorted_unique(&body.country_codes),
+        service_families: sorted_unique(&body.service_families),
+        capabilities: sorted_unique(&body.capabilities),
+        status: body.status.unwrap_or(PartnerStatus::Active),
         contact_email: body.contact_email,
         created_at: now,
         updated_at: now,
@@ -240,7 +228,7 @@ pub async fn create_partner(
             })
         })
         .await?;
-    let partner = Partner::try_from(row)?;
+    let partner = Partner::from(row);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/partners/{}", partner.mpn_id)))
         .json(partner))
@@ -253,7 +241,7 @@ fn already_registered(mpn_id: i32) -> ApiError {
 fn check_organisation(global: Option<PartnerRow>, id: i32) -> Result<(), ApiError> {
     let message = match global {
         None => format!("no partner with MPN ID {id} is registered"),
-        Some(row) if row.kind != PartnerKind::Global.as_str() => {
+        Some(row) if row.kind != PartnerKind::Global => {
             format!("MPN ID {id} is a location, not an organisation's global id")
         }
         Some(_) => return Ok(()),
@@ -288,7 +276,7 @@ pub async fn get_partner(
         .run(move |conn| Ok(partners::find(conn, id)?))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no partner with MPN ID {id}")))?;
-    Ok(web::Json(Partner::try_from(row)?))
+    Ok(web::Json(Partner::from(row)))
 }
 
 /// Update a partner
@@ -317,15 +305,11 @@ pub async fn update_partner(
     let patch = body.into_inner();
     let changes = PartnerChanges {
         name: patch.name.map(|n| n.trim().to_owned()),
-        clouds: patch.clouds.map(|v| to_db_list(&v, Cloud::as_str)),
-        country_codes: patch.country_codes.map(|v| countries_to_db(&v)),
-        service_families: patch
-            .service_families
-            .map(|v| to_db_list(&v, ServiceFamily::as_str)),
-        capabilities: patch
-            .capabilities
-            .map(|v| to_db_list(&v, Capability::as_str)),
-        status: patch.status.map(|s| s.as_str().to_owned()),
+        clouds: patch.clouds.map(|v| sorted_unique(&v)),
+        country_codes: patch.country_codes.map(|v| sorted_unique(&v)),
+        service_families: patch.service_families.map(|v| sorted_unique(&v)),
+        capabilities: patch.capabilities.map(|v| sorted_unique(&v)),
+        status: patch.status,
         contact_email: patch.contact_email,
         updated_at: Some(crate::domain::now()),
     };
@@ -337,7 +321,7 @@ pub async fn update_partner(
             Ok(partners::update(conn, id, &changes)?)
         })
         .await?;
-    Ok(web::Json(Partner::try_from(row)?))
+    Ok(web::Json(Partner::from(row)))
 }
 
 /// Filters of the partner search; all given filters must hold.
@@ -426,12 +410,12 @@ pub async fn search_partners(
     }
     let after_mpn_id = page.after_key(|key| key.parse::<i32>().ok())?;
     let filter = partners::PartnerFilter {
-        country: query.country.map(|c| c.as_str().to_owned()),
-        service: query.service.map(|s| s.as_str().to_owned()),
-        cloud: query.cloud.map(|c| c.as_str().to_owned()),
-        capability: query.capability.map(|c| c.as_str().to_owned()),
-        kind: query.kind.map(|k| k.as_str().to_owned()),
-        status: query.status.map(|s| s.as_str().to_owned()),
+        country: query.country,
+        service: query.service,
+        cloud: query.cloud,
+        capability: query.capability,
+        kind: query.kind,
+        status: query.status,
         text,
         after_mpn_id,
     };
@@ -440,9 +424,6 @@ pub async fn search_partners(
         .run(move |conn| Ok(partners::search(conn, &filter, limit)?))
         .await?;
     let (rows, next_cursor) = page.finish(rows, |r| r.mpn_id.to_string());
-    let items = rows
-        .into_iter()
-        .map(Partner::try_from)
-        .collect::<Result<_, _>>()?;
+    let items = rows.into_iter().map(Partner::from).collect();
     Ok(web::Json(PartnerPage { items, next_cursor }))
 }

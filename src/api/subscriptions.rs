@@ -14,7 +14,7 @@ use crate::api::{MaxPageSize, PageRequest};
 use crate::auth::Caller;
 use crate::db::idempotency::{self, Claim};
 use crate::db::models::{ProductRow, SubscriptionRow, TenantRow};
-use crate::db::subscriptions::{self, NamedAssociation};
+use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
 use crate::db::{events, products, Db};
 use crate::domain::subscription::{check_transition, etag, if_match_admits};
 use crate::domain::{AssociationSource, Cloud, IdempotencyKey, MpnId, SubscriptionStatus};
@@ -487,7 +487,14 @@ pub async fn get_subscription(
     let (tenant_id, id) = path.into_inner();
     let (row, advisor) = db
         .run(move |conn| {
-            access::read_subscription(conn, &caller, tenant_id, id, ADMINS_OPERATOR_AND_RESELLER)
+            access::read_subscription(
+                conn,
+                &caller,
+                tenant_id,
+                id,
+                ADMINS_OPERATOR_AND_RESELLER,
+                AdvisorAt::Now,
+            )
         })
         .await?;
     let view = subscription_view(&row, advisor)?;

@@ -14,7 +14,7 @@ pub mod tenants;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
@@ -22,6 +22,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool};
 use diesel::PgConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use tokio::sync::Semaphore;
 
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -65,6 +66,11 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    /// One permit per pooled connection: requests beyond the pool wait here, as futures,
+    /// instead of as blocking threads contending for r2d2's lock (each such thread costs
+    /// a thread wake-up and context switches per request under load).
+    permits: Arc<Semaphore>,
+    acquire_timeout: Duration,
     waiting: Arc<AtomicI64>,
 }
 
@@ -244,6 +250,8 @@ impl Db {
             }))
             .build_unchecked(manager);
         Db {
+            permits: Arc::new(Semaphore::new(pool.max_size() as usize)),
+            acquire_timeout: settings.pool_acquire_timeout,
             pool,
             waiting: Arc::new(AtomicI64::new(0)),
         }
@@ -255,12 +263,22 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
+        let started = Instant::now();
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let permit =
+            tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let Ok(Ok(permit)) = permit else {
+            tracing::warn!("no database connection: the pool stayed busy");
+            return Err(ApiError::Unavailable(
+                "the database is unavailable; retry shortly".into(),
+            ));
+        };
+        let pool = self.pool.clone();
+        let remaining = self.acquire_timeout.saturating_sub(started.elapsed());
         let (result, statements) = web::block(move || {
-            db.waiting.fetch_add(1, Ordering::Relaxed);
-            let conn = db.pool.get();
-            db.waiting.fetch_sub(1, Ordering::Relaxed);
-            let mut conn = match conn {
+            let _permit = permit;
+            let mut conn = match pool.get_timeout(remaining) {
                 Ok(conn) => conn,
                 Err(e) => return (Err(e.into()), 0),
             };

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{partners, products, tenants};
+use crate::domain::{Capability, Cloud, CountryCode, PartnerKind, PartnerStatus, ServiceFamily};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
@@ -31,14 +32,14 @@ pub struct ProductRow {
 #[diesel(table_name = partners, check_for_backend(diesel::pg::Pg))]
 pub struct PartnerRow {
     pub mpn_id: i32,
-    pub kind: String,
+    pub kind: PartnerKind,
     pub global_mpn_id: Option<i32>,
     pub name: String,
-    pub clouds: Vec<String>,
-    pub country_codes: Vec<String>,
-    pub service_families: Vec<String>,
-    pub capabilities: Vec<String>,
-    pub status: String,
+    pub clouds: Vec<Cloud>,
+    pub country_codes: Vec<CountryCode>,
+    pub service_families: Vec<ServiceFamily>,
+    pub capabilities: Vec<Capability>,
+    pub status: PartnerStatus,
     pub contact_email: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -49,11 +50,11 @@ pub struct PartnerRow {
 #[diesel(table_name = partners)]
 pub struct PartnerChanges {
     pub name: Option<String>,
-    pub clouds: Option<Vec<String>>,
-    pub country_codes: Option<Vec<String>>,
-    pub service_families: Option<Vec<String>>,
-    pub capabilities: Option<Vec<String>>,
-    pub status: Option<String>,
+    pub clouds: Option<Vec<Cloud>>,
+    pub country_codes: Option<Vec<CountryCode>>,
+    pub service_families: Option<Vec<ServiceFamily>>,
+    pub capabilities: Option<Vec<Capability>>,
+    pub status: Option<PartnerStatus>,
     pub contact_email: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
 }

@@ -2,16 +2,17 @@ use diesel::prelude::*;
 
 use super::models::{PartnerChanges, PartnerRow};
 use super::schema::partners;
+use crate::domain::{Capability, Cloud, CountryCode, PartnerKind, PartnerStatus, ServiceFamily};
 
 /// Filters of the partner directory search (R2); every one narrows the result.
 #[derive(Debug, Default)]
 pub struct PartnerFilter {
-    pub country: Option<String>,
-    pub service: Option<String>,
-    pub cloud: Option<String>,
-    pub capability: Option<String>,
-    pub kind: Option<String>,
-    pub status: Option<String>,
+    pub country: Option<CountryCode>,
+    pub service: Option<ServiceFamily>,
+    pub cloud: Option<Cloud>,
+    pub capability: Option<Capability>,
+    pub kind: Option<PartnerKind>,
+    pub status: Option<PartnerStatus>,
     /// Free text: part of the name, or an exact MPN ID.
     pub text: Option<String>,
     pub after_mpn_id: Option<i32>,
@@ -70,23 +71,23 @@ pub fn search(
     limit: i64,
 ) -> QueryResult<Vec<PartnerRow>> {
     let mut query = partners::table.select(PartnerRow::as_select()).into_boxed();
-    if let Some(country) = &filter.country {
-        query = query.filter(partners::country_codes.contains(vec![country.clone()]));
+    if let Some(country) = filter.country {
+        query = query.filter(partners::country_codes.contains(vec![country]));
     }
-    if let Some(service) = &filter.service {
-        query = query.filter(partners::service_families.contains(vec![service.clone()]));
+    if let Some(service) = filter.service {
+        query = query.filter(partners::service_families.contains(vec![service]));
     }
-    if let Some(cloud) = &filter.cloud {
-        query = query.filter(partners::clouds.contains(vec![cloud.clone()]));
+    if let Some(cloud) = filter.cloud {
+        query = query.filter(partners::clouds.contains(vec![cloud]));
     }
-    if let Some(capability) = &filter.capability {
-        query = query.filter(partners::capabilities.contains(vec![capability.clone()]));
+    if let Some(capability) = filter.capability {
+        query = query.filter(partners::capabilities.contains(vec![capability]));
     }
-    if let Some(kind) = &filter.kind {
-        query = query.filter(partners::kind.eq(kind.clone()));
+    if let Some(kind) = filter.kind {
+        query = query.filter(partners::kind.eq(kind));
     }
-    if let Some(status) = &filter.status {
-        query = query.filter(partners::status.eq(status.clone()));
+    if let Some(status) = filter.status {
+        query = query.filter(partners::status.eq(status));
     }
     if let Some(text) = &filter.text {
         let pattern = format!("%{}%", escape_like(text));

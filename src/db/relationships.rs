@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::models::RelationshipRow;
 use super::schema::{
     advisor_associations as aa, partner_relationships as rel, partners, subscriptions as subs,
+    tenants,
 };
 
 /// A relationship with the partner's name, as the API shows it.
@@ -111,6 +112,27 @@ pub fn end_expired(
         .set((rel::ended_at.eq(rel::expires_at), rel::ended_by.eq(by)))
         .returning(RelationshipRow::as_returning())
         .get_results(conn)
+}
+
+/// Whether the tenant has delegated admin relationships past their expiry that no
+/// sweep has ended yet; `None` when there is no such tenant. One statement, so that a
+/// read finds in its first round trip whether it must sweep at all.
+pub fn tenant_has_expired(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<bool>> {
+    tenants::table
+        .filter(tenants::id.eq(tenant))
+        .select(diesel::dsl::exists(
+            rel::table
+                .filter(rel::tenant_id.eq(tenant))
+                .filter(rel::kind.eq("delegatedAdmin"))
+                .filter(rel::ended_at.is_null())
+                .filter(rel::expires_at.le(now)),
+        ))
+        .first(conn)
+        .optional()
 }
 
 /// A current advisor association, reduced to what the relationship listing needs.

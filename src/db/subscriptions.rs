@@ -117,40 +117,72 @@ type ReadRow = (
     Option<String>,
 );
 
+/// Which of a subscription's associations a read joins.
+#[derive(Debug, Clone, Copy)]
+pub enum AdvisorAt {
+    /// The current one (not ended).
+    Now,
+    /// The one that held at this instant: begun at or before it and not ended by then
+    /// (associations never overlap, so at most one).
+    Instant(DateTime<Utc>),
+}
+
+/// The read of one subscription; `$advisor` is the join condition on the association.
+/// A macro because the two conditions are different query types, each its own cached
+/// prepared statement.
+macro_rules! read_with_advisor {
+    ($conn:expr, $tenant:expr, $id:expr, $reseller:expr, $advisor:expr) => {{
+        let resells = diesel::dsl::exists(
+            rel::table
+                .filter(rel::tenant_id.eq($tenant))
+                .filter(rel::mpn_id.nullable().eq($reseller))
+                .filter(rel::kind.eq("reseller"))
+                .filter(rel::ended_at.is_null()),
+        );
+        tenants::table
+            .left_join(subs::table.on(subs::tenant_id.eq(tenants::id).and(subs::id.eq($id))))
+            .left_join(
+                aa::table.on(aa::tenant_id
+                    .eq(subs::tenant_id)
+                    .and(aa::subscription_id.eq(subs::id))
+                    .and($advisor)),
+            )
+            .left_join(partners::table.on(partners::mpn_id.eq(aa::mpn_id)))
+            .filter(tenants::id.eq($tenant))
+            .select((
+                TenantRow::as_select(),
+                resells,
+                Option::<SubscriptionRow>::as_select(),
+                Option::<AssociationRow>::as_select(),
+                partners::name.nullable(),
+            ))
+            .first::<ReadRow>($conn)
+            .optional()
+    }};
+}
+
 /// The tenant, whether `reseller` resells to it, one of its subscriptions and that
-/// subscription's current advisor, in one statement (one round trip instead of four).
+/// subscription's advisor (current or at an instant), in one statement (one round trip
+/// instead of four).
 pub fn read(
     conn: &mut PgConnection,
     tenant: Uuid,
     id: Uuid,
     reseller: Option<i32>,
+    advisor: AdvisorAt,
 ) -> QueryResult<Option<SubscriptionRead>> {
-    let resells = diesel::dsl::exists(
-        rel::table
-            .filter(rel::tenant_id.eq(tenant))
-            .filter(rel::mpn_id.nullable().eq(reseller))
-            .filter(rel::kind.eq("reseller"))
-            .filter(rel::ended_at.is_null()),
-    );
-    let row: Option<ReadRow> = tenants::table
-        .left_join(subs::table.on(subs::tenant_id.eq(tenants::id).and(subs::id.eq(id))))
-        .left_join(
-            aa::table.on(aa::tenant_id
-                .eq(subs::tenant_id)
-                .and(aa::subscription_id.eq(subs::id))
-                .and(aa::valid_to.is_null())),
-        )
-        .left_join(partners::table.on(partners::mpn_id.eq(aa::mpn_id)))
-        .filter(tenants::id.eq(tenant))
-        .select((
-            TenantRow::as_select(),
-            resells,
-            Option::<SubscriptionRow>::as_select(),
-            Option::<AssociationRow>::as_select(),
-            partners::name.nullable(),
-        ))
-        .first(conn)
-        .optional()?;
+    let row = match advisor {
+        AdvisorAt::Now => read_with_advisor!(conn, tenant, id, reseller, aa::valid_to.is_null()),
+        AdvisorAt::Instant(at) => read_with_advisor!(
+            conn,
+            tenant,
+            id,
+            reseller,
+            aa::valid_from
+                .le(at)
+                .and(aa::valid_to.is_null().or(aa::valid_to.gt(at)))
+        ),
+    }?;
     Ok(row.map(
         |(tenant, resells, subscription, association, name)| SubscriptionRead {
             tenant,
@@ -224,25 +256,6 @@ pub fn history(
         .select((AssociationRow::as_select(), partners::name))
         .order(aa::valid_from.desc())
         .load(conn)
-}
-
-/// The association current at `at`: begun at or before it and not ended by then.
-pub fn association_at(
-    conn: &mut PgConnection,
-    tenant: Uuid,
-    sub: Uuid,
-    at: DateTime<Utc>,
-) -> QueryResult<Option<NamedAssociation>> {
-    aa::table
-        .inner_join(partners::table)
-        .filter(aa::tenant_id.eq(tenant))
-        .filter(aa::subscription_id.eq(sub))
-        .filter(aa::valid_from.le(at))
-        .filter(aa::valid_to.is_null().or(aa::valid_to.gt(at)))
-        .select((AssociationRow::as_select(), partners::name))
-        .order(aa::valid_from.desc())
-        .first(conn)
-        .optional()
 }
 
 /// Whether `mpn` is currently a reseller of the tenant.

@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use diesel::deserialize::FromSql;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{Output, ToSql};
+use diesel::sql_types::Text;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The 249 officially assigned ISO 3166-1 alpha-2 codes, sorted for binary search.
@@ -25,7 +29,19 @@ const ASSIGNED: [&str; 249] = [
 ];
 
 /// An assigned ISO 3166-1 alpha-2 code, in upper case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct CountryCode([u8; 2]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +81,20 @@ impl CountryCode {
 impl fmt::Display for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Rows decode straight into the code: no `String` per value.
+impl FromSql<Text, Pg> for CountryCode {
+    fn from_sql(value: PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let text = std::str::from_utf8(value.as_bytes())?;
+        Ok(Self::parse(text)?)
+    }
+}
+
+impl ToSql<Text, Pg> for CountryCode {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> diesel::serialize::Result {
+        <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
     }
 }
 

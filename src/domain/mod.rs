@@ -28,8 +28,10 @@ macro_rules! text_enum {
         // `rename_all` rather than a per-variant `rename = $text`: utoipa cannot read a
         // literal passed through a macro, and `text_enums_serialise_as_stored` checks both agree.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+                 diesel::AsExpression, diesel::FromSqlRow)]
         #[serde(rename_all = "camelCase")]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name {
             $($(#[$vmeta])* $variant),+
         }
@@ -49,6 +51,31 @@ macro_rules! text_enum {
                         concat!("unexpected ", stringify!($name), " in the database: {}"), other
                     ))),
                 }
+            }
+        }
+
+        /// Rows decode straight into the enum: no `String` per value.
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                match value.as_bytes() {
+                    $(t if t == $text.as_bytes() => Ok($name::$variant),)+
+                    other => Err(format!(
+                        concat!("unexpected ", stringify!($name), " in the database: {}"),
+                        String::from_utf8_lossy(other)
+                    ).into()),
+                }
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
             }
         }
 
@@ -181,12 +208,20 @@ pub fn from_db_list<T>(
     values.iter().map(|v| parse(v)).collect()
 }
 
-/// The stored form of a list of enum values: sorted, without duplicates.
-pub fn to_db_list<T: Ord + Copy>(values: &[T], as_str: impl Fn(T) -> &'static str) -> Vec<String> {
+/// The stored form of a list of values: sorted, without duplicates.
+pub fn sorted_unique<T: Ord + Copy>(values: &[T]) -> Vec<T> {
     let mut sorted = values.to_vec();
     sorted.sort();
     sorted.dedup();
-    sorted.into_iter().map(|v| as_str(v).to_owned()).collect()
+    sorted
+}
+
+/// The stored form of a list of enum values as text: sorted, without duplicates.
+pub fn to_db_list<T: Ord + Copy>(values: &[T], as_str: impl Fn(T) -> &'static str) -> Vec<String> {
+    sorted_unique(values)
+        .into_iter()
+        .map(|v| as_str(v).to_owned())
+        .collect()
 }
 
 #[cfg(test)]

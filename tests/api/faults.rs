@@ -65,7 +65,7 @@ async fn a_database_restart_under_load_fails_fast_then_recovers_without_losing_a
     let load = (0..3).map(|_| {
         let (app, admin, path) = (&app, admin.clone(), path.clone());
         async move {
-            let mut created = Vec::new();
+            let (mut created, mut refused) = (Vec::new(), 0);
             for _ in 0..40 {
                 let res = app
                     .post(&path, &admin, json!({"productId": "office-365-e1", "quantity": 1, "partnerMpnId": ADVISOR_A}))
@@ -75,12 +75,13 @@ async fn a_database_restart_under_load_fails_fast_then_recovers_without_losing_a
                     503 => {
                         assert!(res.headers().contains_key("retry-after"));
                         problem(res, 503).await;
+                        refused += 1;
                     }
                     other => panic!("unexpected status {other} during the outage"),
                 }
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
-            created
+            (created, refused)
         }
     });
     let outage = async {
@@ -93,8 +94,9 @@ async fn a_database_restart_under_load_fails_fast_then_recovers_without_losing_a
         proxy.restore();
         wait_ready(&app, 200).await;
     };
-    let (created, ()) = tokio::join!(futures_util::future::join_all(load), outage);
-    let created: Vec<String> = created.into_iter().flatten().collect();
+    let (results, ()) = tokio::join!(futures_util::future::join_all(load), outage);
+    let refused: i64 = results.iter().map(|(_, r)| r).sum();
+    let created: Vec<String> = results.into_iter().flat_map(|(c, _)| c).collect();
 
     buy(
         &app,
@@ -114,11 +116,18 @@ async fn a_database_restart_under_load_fails_fast_then_recovers_without_losing_a
         assert_eq!(found, 1, "a subscription answered 201 is in the database");
     }
     let (subs, purchased, assocs, advisor_events) = count_consistency(&app);
-    assert_eq!(subs, created.len() as i64 + 1);
+    // A 503 may hide a purchase that committed but whose acknowledgement the cut lost
+    // (in doubt); such a purchase must still be whole.
+    let in_doubt = subs - (created.len() as i64 + 1);
+    assert!(
+        (0..=refused).contains(&in_doubt),
+        "{subs} subscriptions for {} answered 201 and {refused} answered 503",
+        created.len()
+    );
     assert_eq!(purchased, subs, "one event per committed purchase");
     assert_eq!(
         (assocs, advisor_events),
-        (created.len() as i64, created.len() as i64),
+        (subs - 1, subs - 1),
         "no half-written purchase"
     );
 }

@@ -476,6 +476,32 @@ async fn reseller_calls_are_for_that_partner_or_an_operator_and_the_partner_must
     assert_eq!(delete(&app, &path, &app.operator()).await.status(), 204);
 }
 
+/// The tenant's listing finds the due expiry in its first statement and records it, once.
+#[tokio::test]
+async fn the_tenants_listing_records_a_due_expiry_once() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    grant_delegated_admin(&app, tenant, &admin, ADVISOR_A).await;
+    expire_delegated_admin(&app, tenant);
+
+    assert_eq!(list(&app, tenant, &admin).await, Vec::<Value>::new());
+    assert_eq!(list(&app, tenant, &admin).await, Vec::<Value>::new());
+    let expired = events_of(&app)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "relationship.expired")
+        .count();
+    assert_eq!(expired, 1);
+    let ended: Option<DateTime<Utc>> = partner_relationships::table
+        .select(partner_relationships::ended_at)
+        .first(&mut app.conn())
+        .unwrap();
+    assert!(
+        ended.is_some(),
+        "the listing ended the expired relationship"
+    );
+}
+
 #[tokio::test]
 async fn delegated_admin_expires_by_itself_and_the_expiry_is_recorded_once() {
     let app = TestApp::spawn().await;

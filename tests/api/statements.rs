@@ -105,3 +105,49 @@ async fn lists_send_the_same_statements_for_one_item_as_for_a_full_page() {
         assert!(many <= 6, "{route}: {many} statements for one page");
     }
 }
+
+/// The hot reads are folded: one statement for a subscription with its advisor, now or
+/// at an instant; three for the relationships when no delegated admin is due to expire.
+#[tokio::test]
+async fn single_reads_send_one_statement_and_relationships_three() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    let sub = buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
+    )
+    .await;
+    let advisor = advisor_path(tenant, &sub);
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let cases = [
+        (
+            "/v1/tenants/{tenantId}/subscriptions/{subscriptionId}",
+            format!(
+                "/v1/tenants/{tenant}/subscriptions/{}",
+                sub["id"].as_str().unwrap()
+            ),
+            1,
+        ),
+        (
+            "/v1/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor",
+            advisor.clone(),
+            1,
+        ),
+        (
+            "/v1/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor/history",
+            format!("{advisor}/history?at={}", at.replace('+', "%2B")),
+            1,
+        ),
+        (
+            "/v1/tenants/{tenantId}/partner-relationships",
+            format!("/v1/tenants/{tenant}/partner-relationships"),
+            3,
+        ),
+    ];
+    for (route, path, expected) in cases {
+        assert_eq!(app.get(&path, &admin).await.status(), 200, "{path}");
+        assert_eq!(most_statements(&app, route).await, expected, "{route}");
+    }
+}

@@ -10,8 +10,8 @@ EXPLAIN (COSTS OFF) EXECUTE current_advisor(:'t', :'s', 1);
 EXPLAIN (COSTS OFF) EXECUTE subscription_read(:'t', NULL, 'reseller', :'s', :'t', 1);
 \qecho '### subscription_read_reseller' :mode
 EXPLAIN (COSTS OFF) EXECUTE subscription_read(:'t', 2000001, 'reseller', :'s', :'t', 1);
-\qecho '### advisor_at' :mode
-EXPLAIN (COSTS OFF) EXECUTE advisor_at(:'t', :'s', '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z', 1);
+\qecho '### subscription_read_at' :mode
+EXPLAIN (COSTS OFF) EXECUTE subscription_read_at(:'t', NULL, 'reseller', :'s', '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z', :'t', 1);
 \qecho '### partner_search' :mode
 EXPLAIN (COSTS OFF) EXECUTE partner_search(ARRAY['DK'], ARRAY['microsoft365'], '%fabrikam%', 21);
 \qecho '### product_by_id' :mode
@@ -22,7 +22,9 @@ EXPLAIN (COSTS OFF) EXECUTE partner_by_mpn(2000001, 1);
 EXPLAIN (COSTS OFF) EXECUTE end_association(now(), 'x', :'t', bench_uuid(3, 56));
 \qecho '### save_subscription' :mode
 EXPLAIN (COSTS OFF) EXECUTE save_subscription(1, 'active', NULL, 1, now(), :'t', :'s');
-\qecho '### sweep_expired' :mode
+\qecho '### tenant_has_expired' :mode
+EXPLAIN (COSTS OFF) EXECUTE tenant_has_expired(:'t', 'delegatedAdmin', now(), :'t', 1);
+\qecho '### sweep_expired (only when tenant_has_expired)' :mode
 EXPLAIN (COSTS OFF) EXECUTE sweep_expired('system', 'delegatedAdmin', now(), :'t');
 \qecho '### current_advice' :mode
 EXPLAIN (COSTS OFF) EXECUTE current_advice(:'t');
