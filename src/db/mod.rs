@@ -74,6 +74,23 @@ pub struct Db {
     waiting: Arc<AtomicI64>,
 }
 
+/// Counts a caller waiting for a pool slot for as long as it waits, even when its request
+/// is dropped mid-wait (client gone, request timeout).
+struct Waiting<'a>(&'a AtomicI64);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicI64) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug)]
 struct SessionSettings {
     statement_timeout_ms: u128,
@@ -264,10 +281,10 @@ impl Db {
         T: Send + 'static,
     {
         let started = Instant::now();
-        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let waiting = Waiting::enter(&self.waiting);
         let permit =
             tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        drop(waiting);
         let Ok(Ok(permit)) = permit else {
             tracing::warn!("no database connection: the pool stayed busy");
             return Err(ApiError::Unavailable(

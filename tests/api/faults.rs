@@ -204,6 +204,67 @@ async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
     );
 }
 
+/// A request dropped while it waits for a pool slot (here by the request timeout) stops
+/// counting as waiting: the `partnerlink_db_pool_waiting` gauge goes back to 0.
+#[tokio::test]
+async fn a_request_dropped_while_waiting_for_the_pool_stops_counting_as_waiting() {
+    let app = TestApp::spawn_with(TestDb::new(), |s| {
+        s.pool_size = 1;
+        s.pool_acquire_timeout = Duration::from_secs(30);
+        s.request_timeout = Duration::from_millis(500);
+        s.statement_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    let sub = buy(
+        &app,
+        tenant,
+        &admin,
+        json!({"productId": "office-365-e3", "quantity": 1}),
+    )
+    .await;
+    let advisor = advisor_path(tenant, &sub);
+    let mut lock = lock_subscriptions(&app);
+    let blocked = app.request(
+        reqwest::Method::PUT,
+        &advisor,
+        Some(&admin),
+        Some(json!({"mpnId": ADVISOR_A})),
+    );
+    let waiter = async {
+        wait_for_lock_waiter(&app).await;
+        let res = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
+        let code = problem(res, 504).await["code"].clone();
+        let waiting = pool_waiting(&app).await;
+        lock.batch_execute("COMMIT").unwrap();
+        (code, waiting)
+    };
+    let (_, (code, waiting)) = tokio::join!(blocked, waiter);
+    assert_eq!(code, "request_timeout");
+    assert_eq!(
+        waiting, 0.0,
+        "the dropped request no longer counts as waiting"
+    );
+}
+
+async fn pool_waiting(app: &TestApp) -> f64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("partnerlink_db_pool_waiting "))
+        .unwrap_or_else(|| panic!("no pool_waiting gauge: {text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_statement_timeout_is_enforced_and_leaves_nothing_behind() {
     let db = TestDb::new();
