@@ -155,6 +155,25 @@ async fn wait_for_lock_waiter(app: &TestApp) {
     panic!("the request never reached the locked row");
 }
 
+/// A worldwide tenant in DK with one subscription bought with `body`: the tenant, its
+/// admin's token and the subscription's advisor path.
+async fn subscription(app: &TestApp, body: Value) -> (uuid::Uuid, String, String) {
+    let (tenant, admin) = world(app, "worldwide", "DK").await;
+    let sub = buy(app, tenant, &admin, body).await;
+    (tenant, admin, advisor_path(tenant, &sub))
+}
+
+/// Sets the advisor; with the test's row lock held, the request waits on it.
+async fn put_advisor(app: &TestApp, advisor: &str, admin: &str, mpn: &str) -> reqwest::Response {
+    app.request(
+        reqwest::Method::PUT,
+        advisor,
+        Some(admin),
+        Some(json!({"mpnId": mpn})),
+    )
+    .await
+}
+
 /// Holds a row lock on every subscription from the test's own connection.
 fn lock_subscriptions(app: &TestApp) -> PgConnection {
     let mut conn = app.conn();
@@ -172,22 +191,10 @@ async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
         s.statement_timeout = Duration::from_secs(10);
     })
     .await;
-    let (tenant, admin) = world(&app, "worldwide", "DK").await;
-    let sub = buy(
-        &app,
-        tenant,
-        &admin,
-        json!({"productId": "office-365-e3", "quantity": 1}),
-    )
-    .await;
-    let advisor = advisor_path(tenant, &sub);
+    let (tenant, admin, advisor) =
+        subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
     let mut lock = lock_subscriptions(&app);
-    let blocked = app.request(
-        reqwest::Method::PUT,
-        &advisor,
-        Some(&admin),
-        Some(json!({"mpnId": ADVISOR_A})),
-    );
+    let blocked = put_advisor(&app, &advisor, &admin, ADVISOR_A);
     let starved = async {
         wait_for_lock_waiter(&app).await;
         let res = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
@@ -215,79 +222,36 @@ async fn a_request_dropped_while_waiting_for_the_pool_stops_counting_as_waiting(
         s.statement_timeout = Duration::from_secs(30);
     })
     .await;
-    let (tenant, admin) = world(&app, "worldwide", "DK").await;
-    let sub = buy(
-        &app,
-        tenant,
-        &admin,
-        json!({"productId": "office-365-e3", "quantity": 1}),
-    )
-    .await;
-    let advisor = advisor_path(tenant, &sub);
+    let (tenant, admin, advisor) =
+        subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
     let mut lock = lock_subscriptions(&app);
-    let blocked = app.request(
-        reqwest::Method::PUT,
-        &advisor,
-        Some(&admin),
-        Some(json!({"mpnId": ADVISOR_A})),
-    );
+    let blocked = put_advisor(&app, &advisor, &admin, ADVISOR_A);
     let waiter = async {
         wait_for_lock_waiter(&app).await;
         let res = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
         let code = problem(res, 504).await["code"].clone();
-        let waiting = pool_waiting(&app).await;
+        let waiting = app.metric("partnerlink_db_pool_waiting").await;
         lock.batch_execute("COMMIT").unwrap();
         (code, waiting)
     };
     let (_, (code, waiting)) = tokio::join!(blocked, waiter);
     assert_eq!(code, "request_timeout");
     assert_eq!(
-        waiting, 0.0,
+        waiting,
+        Some(0.0),
         "the dropped request no longer counts as waiting"
     );
-}
-
-async fn pool_waiting(app: &TestApp) -> f64 {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("partnerlink_db_pool_waiting "))
-        .unwrap_or_else(|| panic!("no pool_waiting gauge: {text}"))
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 #[tokio::test]
 async fn the_statement_timeout_is_enforced_and_leaves_nothing_behind() {
     let db = TestDb::new();
     let app = TestApp::spawn_with(db, |s| s.statement_timeout = Duration::from_millis(300)).await;
-    let (tenant, admin) = world(&app, "worldwide", "DK").await;
-    let sub = buy(
-        &app,
-        tenant,
-        &admin,
-        json!({"productId": "office-365-e3", "quantity": 1}),
-    )
-    .await;
-    let advisor = advisor_path(tenant, &sub);
+    let (_, admin, advisor) =
+        subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
     let before = count_consistency(&app);
     let mut lock = lock_subscriptions(&app);
-    let res = app
-        .request(
-            reqwest::Method::PUT,
-            &advisor,
-            Some(&admin),
-            Some(json!({"mpnId": ADVISOR_A})),
-        )
-        .await;
+    let res = put_advisor(&app, &advisor, &admin, ADVISOR_A).await;
     lock.batch_execute("COMMIT").unwrap();
     let p = problem(res, 503).await;
     assert_eq!(p["code"], "service_unavailable");
@@ -301,15 +265,11 @@ async fn the_statement_timeout_is_enforced_and_leaves_nothing_behind() {
 #[tokio::test]
 async fn a_client_that_disconnects_mid_request_leaves_no_partial_write() {
     let app = TestApp::spawn().await;
-    let (tenant, admin) = world(&app, "worldwide", "DK").await;
-    let sub = buy(
+    let (_, admin, path) = subscription(
         &app,
-        tenant,
-        &admin,
         json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
     )
     .await;
-    let path = advisor_path(tenant, &sub);
     let mut lock = lock_subscriptions(&app);
     let body = json!({"mpnId": ADVISOR_B}).to_string();
     let addr = app.address.trim_start_matches("http://").to_owned();
@@ -347,25 +307,14 @@ async fn a_request_over_the_timeout_is_a_504_and_its_write_still_commits_whole()
         s.statement_timeout = Duration::from_secs(30);
     })
     .await;
-    let (tenant, admin) = world(&app, "worldwide", "DK").await;
-    let sub = buy(
+    let (tenant, admin, advisor) = subscription(
         &app,
-        tenant,
-        &admin,
         json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
     )
     .await;
-    let advisor = advisor_path(tenant, &sub);
     let mut lock = lock_subscriptions(&app);
     let started = Instant::now();
-    let res = app
-        .request(
-            reqwest::Method::PUT,
-            &advisor,
-            Some(&admin),
-            Some(json!({"mpnId": ADVISOR_B})),
-        )
-        .await;
+    let res = put_advisor(&app, &advisor, &admin, ADVISOR_B).await;
     let waited = started.elapsed();
     assert!(res.headers().contains_key("x-request-id"));
     let p = problem(res, 504).await;

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::common::{problem, TestApp, TestDb};
+use crate::common::{problem, sample, TestApp, TestDb};
 
 /// A database that does not exist on the test server, and a short pool wait.
 async fn spawn_without_database() -> TestApp {
@@ -29,17 +29,6 @@ async fn metrics_text(app: &TestApp) -> String {
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     assert!(content_type.contains("version=0.0.4"), "{content_type}");
     res.text().await.unwrap()
-}
-
-/// The value of the sample whose name and labels are exactly `series`.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        l.strip_prefix(series)?
-            .strip_prefix(' ')?
-            .trim()
-            .parse()
-            .ok()
-    })
 }
 
 #[tokio::test]

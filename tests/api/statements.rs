@@ -8,22 +8,11 @@ use crate::common::TestApp;
 use crate::subscriptions::{advisor_path, buy, world, ADVISOR_A, ADVISOR_B};
 
 async fn most_statements(app: &TestApp, route: &str) -> u32 {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
+    let series =
+        format!("partnerlink_db_statements_per_request_max{{method=\"GET\",route=\"{route}\"}}");
+    app.metric(&series)
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let prefix =
-        format!("partnerlink_db_statements_per_request_max{{method=\"GET\",route=\"{route}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no statement count for {route}"))
-        .parse()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no statement count for {route}")) as u32
 }
 
 #[tokio::test]

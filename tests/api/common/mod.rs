@@ -200,6 +200,12 @@ impl TestApp {
         self.request(Method::GET, path, Some(token), None).await
     }
 
+    /// The value of the `/metrics` sample whose name and labels are exactly `series`.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        let res = self.request(Method::GET, "/metrics", None, None).await;
+        sample(&res.text().await.unwrap(), series)
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
         self.request(Method::POST, path, Some(token), Some(body))
             .await
@@ -338,4 +344,15 @@ impl DbProxy {
     pub fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
+}
+
+/// The value of the Prometheus sample whose name and labels are exactly `series`.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
