@@ -84,6 +84,17 @@ pub fn end(
         .get_result(conn)
 }
 
+/// Delegated admin relationships past their expiry that no sweep has ended yet: what
+/// the sweep ends, and what a read checks for before deciding to sweep.
+#[diesel::dsl::auto_type]
+fn past_expiry(now: DateTime<Utc>) -> _ {
+    let kind: &'static str = "delegatedAdmin";
+    rel::kind
+        .eq(kind)
+        .and(rel::ended_at.is_null())
+        .and(rel::expires_at.le(now))
+}
+
 /// Which delegated admin relationships a sweep looks at.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope {
@@ -100,10 +111,7 @@ pub fn end_expired(
     now: DateTime<Utc>,
     by: &str,
 ) -> QueryResult<Vec<RelationshipRow>> {
-    let due = rel::table
-        .filter(rel::kind.eq("delegatedAdmin"))
-        .filter(rel::ended_at.is_null())
-        .filter(rel::expires_at.le(now));
+    let due = rel::table.filter(past_expiry(now));
     let update = match scope {
         Scope::Tenant(tenant) => diesel::update(due.filter(rel::tenant_id.eq(tenant))).into_boxed(),
         Scope::Partner(mpn) => diesel::update(due.filter(rel::mpn_id.eq(mpn))).into_boxed(),
@@ -127,9 +135,7 @@ pub fn tenant_has_expired(
         .select(diesel::dsl::exists(
             rel::table
                 .filter(rel::tenant_id.eq(tenant))
-                .filter(rel::kind.eq("delegatedAdmin"))
-                .filter(rel::ended_at.is_null())
-                .filter(rel::expires_at.le(now)),
+                .filter(past_expiry(now)),
         ))
         .first(conn)
         .optional()

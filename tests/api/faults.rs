@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::{problem, DbProxy, TestApp, TestDb};
-use crate::subscriptions::{advisor_path, buy, world, ADVISOR_A, ADVISOR_B};
+use crate::subscriptions::{buy, subscription, world, ADVISOR_A, ADVISOR_B};
 
 async fn wait_ready(app: &TestApp, want: u16) {
     for _ in 0..300 {
@@ -153,14 +153,6 @@ async fn wait_for_lock_waiter(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("the request never reached the locked row");
-}
-
-/// A worldwide tenant in DK with one subscription bought with `body`: the tenant, its
-/// admin's token and the subscription's advisor path.
-async fn subscription(app: &TestApp, body: Value) -> (uuid::Uuid, String, String) {
-    let (tenant, admin) = world(app, "worldwide", "DK").await;
-    let sub = buy(app, tenant, &admin, body).await;
-    (tenant, admin, advisor_path(tenant, &sub))
 }
 
 /// Sets the advisor; with the test's row lock held, the request waits on it.

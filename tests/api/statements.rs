@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::common::TestApp;
-use crate::subscriptions::{advisor_path, buy, world, ADVISOR_A, ADVISOR_B};
+use crate::subscriptions::{advisor_path, buy, subscription, world, ADVISOR_A, ADVISOR_B};
 
 async fn most_statements(app: &TestApp, route: &str) -> u32 {
     let series =
@@ -100,23 +100,16 @@ async fn lists_send_the_same_statements_for_one_item_as_for_a_full_page() {
 #[tokio::test]
 async fn single_reads_send_one_statement_and_relationships_three() {
     let app = TestApp::spawn().await;
-    let (tenant, admin) = world(&app, "worldwide", "DK").await;
-    let sub = buy(
+    let (tenant, admin, advisor) = subscription(
         &app,
-        tenant,
-        &admin,
         json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
     )
     .await;
-    let advisor = advisor_path(tenant, &sub);
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let cases = [
         (
             "/v1/tenants/{tenantId}/subscriptions/{subscriptionId}",
-            format!(
-                "/v1/tenants/{tenant}/subscriptions/{}",
-                sub["id"].as_str().unwrap()
-            ),
+            advisor.strip_suffix("/advisor").unwrap().to_owned(),
             1,
         ),
         (

@@ -47,6 +47,14 @@ pub fn advisor_path(tenant: Uuid, sub: &Value) -> String {
     )
 }
 
+/// A worldwide tenant in DK with one subscription bought with `body`: the tenant, its
+/// admin's token and the subscription's advisor path.
+pub async fn subscription(app: &TestApp, body: Value) -> (Uuid, String, String) {
+    let (tenant, admin) = world(app, "worldwide", "DK").await;
+    let sub = buy(app, tenant, &admin, body).await;
+    (tenant, admin, advisor_path(tenant, &sub))
+}
+
 fn counts(app: &TestApp) -> (i64, i64, i64) {
     let mut conn = app.conn();
     (

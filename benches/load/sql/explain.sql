@@ -27,7 +27,7 @@ PREPARE save_subscription(integer, text, timestamptz, bigint, timestamptz, uuid,
 UPDATE "subscriptions" SET "quantity" = $1, "status" = $2, "trial_ends_at" = $3, "version" = ("subscriptions"."version" + $4), "updated_at" = $5 WHERE (("subscriptions"."tenant_id" = $6) AND ("subscriptions"."id" = $7)) RETURNING "subscriptions"."id";
 
 PREPARE tenant_has_expired(uuid, text, timestamptz, uuid, bigint) AS
-SELECT EXISTS (SELECT "partner_relationships"."id" FROM "partner_relationships" WHERE (((("partner_relationships"."tenant_id" = $1) AND ("partner_relationships"."kind" = $2)) AND ("partner_relationships"."ended_at" IS NULL)) AND ("partner_relationships"."expires_at" <= $3))) FROM "tenants" WHERE ("tenants"."id" = $4) LIMIT $5;
+SELECT EXISTS (SELECT "partner_relationships"."id" FROM "partner_relationships" WHERE (("partner_relationships"."tenant_id" = $1) AND ((("partner_relationships"."kind" = $2) AND ("partner_relationships"."ended_at" IS NULL)) AND ("partner_relationships"."expires_at" <= $3)))) FROM "tenants" WHERE ("tenants"."id" = $4) LIMIT $5;
 PREPARE sweep_expired(text, text, timestamptz, uuid) AS
 UPDATE "partner_relationships" SET "ended_at" = "partner_relationships"."expires_at", "ended_by" = $1 WHERE (((("partner_relationships"."kind" = $2) AND ("partner_relationships"."ended_at" IS NULL)) AND ("partner_relationships"."expires_at" <= $3)) AND ("partner_relationships"."tenant_id" = $4)) RETURNING "partner_relationships"."id";
 PREPARE current_advice(uuid) AS
