@@ -70,7 +70,6 @@ pub struct Db {
     /// instead of as blocking threads contending for r2d2's lock (each such thread costs
     /// a thread wake-up and context switches per request under load).
     permits: Arc<Semaphore>,
-    acquire_timeout: Duration,
     waiting: Arc<AtomicI64>,
 }
 
@@ -268,7 +267,6 @@ impl Db {
             .build_unchecked(manager);
         Db {
             permits: Arc::new(Semaphore::new(pool.max_size() as usize)),
-            acquire_timeout: settings.pool_acquire_timeout,
             pool,
             waiting: Arc::new(AtomicI64::new(0)),
         }
@@ -281,9 +279,10 @@ impl Db {
         T: Send + 'static,
     {
         let started = Instant::now();
+        let acquire_timeout = self.pool.connection_timeout();
         let waiting = Waiting::enter(&self.waiting);
         let permit =
-            tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned()).await;
+            tokio::time::timeout(acquire_timeout, self.permits.clone().acquire_owned()).await;
         drop(waiting);
         let Ok(Ok(permit)) = permit else {
             tracing::warn!("no database connection: the pool stayed busy");
@@ -292,7 +291,7 @@ impl Db {
             ));
         };
         let pool = self.pool.clone();
-        let remaining = self.acquire_timeout.saturating_sub(started.elapsed());
+        let remaining = acquire_timeout.saturating_sub(started.elapsed());
         let (result, statements) = web::block(move || {
             let _permit = permit;
             let mut conn = match pool.get_timeout(remaining) {
