@@ -46,37 +46,48 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         advisor, events, health, invitations, matches, partners, products, relationships,
         subscriptions, tenants,
     };
+    use utoipa_actix_web::scope;
+    // actix tries a scope's routes in order and runs a regex for every templated path it
+    // tries: fixed paths first, then one prefix match per tenant or partner group, so a
+    // `GET` subscription runs 3 regexes instead of 7 and a search none.
     cfg.service(
-        utoipa_actix_web::scope("/v1")
+        scope("/v1")
             .service(tenants::create_tenant)
-            .service(tenants::get_tenant)
             .service(products::list_products)
             .service(partners::create_partner)
             .service(partners::search_partners)
+            .service(events::list_events)
+            // Before its scope, which would take `/tenants/{tenantId}` itself as its prefix.
+            .service(tenants::get_tenant)
+            .service(
+                scope("/tenants/{tenantId}")
+                    .service(subscriptions::purchase_subscription)
+                    .service(subscriptions::list_subscriptions)
+                    .service(subscriptions::get_subscription)
+                    .service(subscriptions::update_subscription)
+                    .service(advisor::get_advisor)
+                    .service(advisor::set_advisor)
+                    .service(advisor::remove_advisor)
+                    .service(advisor::get_advisor_history)
+                    .service(relationships::list_relationships)
+                    .service(relationships::remove_relationship)
+                    .service(matches::match_partners)
+                    .service(invitations::accept_invitation)
+                    .service(invitations::decline_invitation),
+            )
             .service(partners::get_partner)
             .service(partners::update_partner)
-            .service(matches::match_partners)
-            .service(subscriptions::purchase_subscription)
-            .service(subscriptions::list_subscriptions)
-            .service(subscriptions::get_subscription)
-            .service(subscriptions::update_subscription)
-            .service(advisor::get_advisor)
-            .service(advisor::set_advisor)
-            .service(advisor::remove_advisor)
-            .service(advisor::get_advisor_history)
-            .service(relationships::list_relationships)
-            .service(relationships::remove_relationship)
-            .service(relationships::list_customers)
-            .service(relationships::create_reseller_relationship)
-            .service(relationships::remove_reseller_relationship)
-            .service(relationships::end_delegated_admin)
-            .service(invitations::create_invitation)
-            .service(invitations::list_invitations)
-            .service(invitations::revoke_invitation)
-            .service(invitations::get_invitation)
-            .service(invitations::accept_invitation)
-            .service(invitations::decline_invitation)
-            .service(events::list_events),
+            .service(
+                scope("/partners/{mpnId}")
+                    .service(relationships::list_customers)
+                    .service(relationships::create_reseller_relationship)
+                    .service(relationships::remove_reseller_relationship)
+                    .service(relationships::end_delegated_admin)
+                    .service(invitations::create_invitation)
+                    .service(invitations::list_invitations)
+                    .service(invitations::revoke_invitation),
+            )
+            .service(invitations::get_invitation),
     )
     .service(health::live)
     .service(health::ready)

@@ -312,7 +312,7 @@ type SubscriptionPath = web::Path<(Uuid, Uuid)>;
         (status = 404, description = "No such subscription, or no advisor (`no_advisor`)", body = Problem),
     ),
 )]
-#[get("/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor")]
+#[get("/subscriptions/{subscriptionId}/advisor")]
 pub async fn get_advisor(
     db: web::Data<Db>,
     caller: Caller,
@@ -363,7 +363,7 @@ pub async fn get_advisor(
         (status = 422, description = "Invalid MPN ID, `partner_not_found`, `partner_not_eligible` or `partner_id_not_transactable`", body = Problem),
     ),
 )]
-#[put("/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor")]
+#[put("/subscriptions/{subscriptionId}/advisor")]
 pub async fn set_advisor(
     req: HttpRequest,
     db: web::Data<Db>,
@@ -425,7 +425,7 @@ pub async fn set_advisor(
         (status = 412, description = "`If-Match` names another version", body = Problem),
     ),
 )]
-#[delete("/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor")]
+#[delete("/subscriptions/{subscriptionId}/advisor")]
 pub async fn remove_advisor(
     req: HttpRequest,
     db: web::Data<Db>,
@@ -467,7 +467,7 @@ pub async fn remove_advisor(
         (status = 404, description = "No such subscription, or no advisor at `at` (`no_advisor`)", body = Problem),
     ),
 )]
-#[get("/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor/history")]
+#[get("/subscriptions/{subscriptionId}/advisor/history")]
 pub async fn get_advisor_history(
     db: web::Data<Db>,
     caller: Caller,

@@ -360,7 +360,7 @@ fn advised_subscriptions(
         (status = 422, description = "Invalid body, unknown tenant, product or subscription, `partner_not_found`, `partner_not_eligible` or `partner_id_not_transactable`", body = Problem),
     ),
 )]
-#[post("/partners/{mpnId}/invitations")]
+#[post("/invitations")]
 pub async fn create_invitation(
     req: HttpRequest,
     db: web::Data<Db>,
@@ -544,7 +544,7 @@ fn record_expired(conn: &mut PgConnection, rows: &[InvitationRow]) -> Result<(),
         (status = 403, description = "Not this partner", body = Problem),
     ),
 )]
-#[get("/partners/{mpnId}/invitations")]
+#[get("/invitations")]
 pub async fn list_invitations(
     db: web::Data<Db>,
     max: web::Data<MaxPageSize>,
@@ -666,7 +666,7 @@ fn no_invitation(id: Uuid) -> ApiError {
         (status = 410, description = "Expired (`invitation_expired`)", body = Problem),
     ),
 )]
-#[delete("/partners/{mpnId}/invitations/{invitationId}")]
+#[delete("/invitations/{invitationId}")]
 pub async fn revoke_invitation(
     db: web::Data<Db>,
     caller: Caller,
@@ -849,7 +849,7 @@ type AnswerPath = web::Path<(Uuid, Uuid)>;
         (status = 422, description = "Delegated admin requested but not authorised, or the partner or product is no longer eligible", body = Problem),
     ),
 )]
-#[post("/tenants/{tenantId}/invitations/{invitationId}/accept")]
+#[post("/invitations/{invitationId}/accept")]
 pub async fn accept_invitation(
     db: web::Data<Db>,
     caller: Caller,
@@ -1063,7 +1063,7 @@ fn grant_delegated_admin(
         (status = 410, description = "Expired (`invitation_expired`); the invitation is now `expired`", body = Problem),
     ),
 )]
-#[post("/tenants/{tenantId}/invitations/{invitationId}/decline")]
+#[post("/invitations/{invitationId}/decline")]
 pub async fn decline_invitation(
     db: web::Data<Db>,
     caller: Caller,

@@ -77,7 +77,7 @@ pub struct MatchQuery {
     params(("tenantId" = Uuid, Path, description = "The tenant's id"), MatchQuery),
     responses((status = 200, description = "Eligible partners, best first", body = PartnerMatchPage)),
 )]
-#[get("/tenants/{tenantId}/partner-matches")]
+#[get("/partner-matches")]
 pub async fn match_partners(
     db: web::Data<Db>,
     max: web::Data<MaxPageSize>,

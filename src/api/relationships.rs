@@ -286,7 +286,7 @@ pub struct RelationshipQuery {
         (status = 404, description = "No such tenant (or another tenant's)", body = Problem),
     ),
 )]
-#[get("/tenants/{tenantId}/partner-relationships")]
+#[get("/partner-relationships")]
 pub async fn list_relationships(
     db: web::Data<Db>,
     max: web::Data<MaxPageSize>,
@@ -348,7 +348,7 @@ pub async fn list_relationships(
         (status = 409, description = "An advisor relationship: remove the advisor per subscription (`advisor_relationship_is_per_subscription`)", body = Problem),
     ),
 )]
-#[delete("/tenants/{tenantId}/partner-relationships/{relationshipId}")]
+#[delete("/partner-relationships/{relationshipId}")]
 pub async fn remove_relationship(
     db: web::Data<Db>,
     caller: Caller,
@@ -433,7 +433,7 @@ fn no_tenant(tenant: Uuid) -> ApiError {
         (status = 422, description = "`partner_not_found`, `partner_not_eligible` or `partner_id_not_transactable`", body = Problem),
     ),
 )]
-#[post("/partners/{mpnId}/customers/{tenantId}/reseller-relationship")]
+#[post("/customers/{tenantId}/reseller-relationship")]
 pub async fn create_reseller_relationship(
     db: web::Data<Db>,
     caller: Caller,
@@ -507,7 +507,7 @@ pub async fn create_reseller_relationship(
         (status = 409, description = "Subscriptions bought through the reseller are still active (`reseller_has_active_subscriptions`)", body = Problem),
     ),
 )]
-#[delete("/partners/{mpnId}/customers/{tenantId}/reseller-relationship")]
+#[delete("/customers/{tenantId}/reseller-relationship")]
 pub async fn remove_reseller_relationship(
     db: web::Data<Db>,
     caller: Caller,
@@ -568,7 +568,7 @@ pub async fn remove_reseller_relationship(
         (status = 404, description = "No such tenant, or no active delegated admin relationship", body = Problem),
     ),
 )]
-#[delete("/partners/{mpnId}/customers/{tenantId}/delegated-admin")]
+#[delete("/customers/{tenantId}/delegated-admin")]
 pub async fn end_delegated_admin(
     db: web::Data<Db>,
     caller: Caller,
@@ -666,7 +666,7 @@ pub struct CustomerQuery {
         (status = 403, description = "Another partner's path, or a caller that is neither the partner nor an operator", body = Problem),
     ),
 )]
-#[get("/partners/{mpnId}/customers")]
+#[get("/customers")]
 pub async fn list_customers(
     db: web::Data<Db>,
     max: web::Data<MaxPageSize>,

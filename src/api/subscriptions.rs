@@ -226,7 +226,7 @@ struct Purchased {
         (status = 422, description = "Invalid body, unknown product, product not sold in the tenant's cloud, partner not found or not eligible, or Idempotency-Key reused with another body", body = Problem),
     ),
 )]
-#[post("/tenants/{tenantId}/subscriptions")]
+#[post("/subscriptions")]
 pub async fn purchase_subscription(
     req: HttpRequest,
     db: web::Data<Db>,
@@ -421,7 +421,7 @@ fn buy(
     params(("tenantId" = Uuid, Path, description = "The tenant's id"), SubscriptionQuery),
     responses((status = 200, description = "A page of subscriptions", body = SubscriptionPage)),
 )]
-#[get("/tenants/{tenantId}/subscriptions")]
+#[get("/subscriptions")]
 pub async fn list_subscriptions(
     db: web::Data<Db>,
     max: web::Data<MaxPageSize>,
@@ -478,7 +478,7 @@ pub async fn list_subscriptions(
         (status = 404, description = "No such tenant or subscription (or not visible to the caller)", body = Problem),
     ),
 )]
-#[get("/tenants/{tenantId}/subscriptions/{subscriptionId}")]
+#[get("/subscriptions/{subscriptionId}")]
 pub async fn get_subscription(
     db: web::Data<Db>,
     caller: Caller,
@@ -543,7 +543,7 @@ pub fn check_if_match(header: Option<&str>, row: &SubscriptionRow) -> Result<(),
         (status = 412, description = "`If-Match` names another version", body = Problem),
     ),
 )]
-#[patch("/tenants/{tenantId}/subscriptions/{subscriptionId}")]
+#[patch("/subscriptions/{subscriptionId}")]
 pub async fn update_subscription(
     req: HttpRequest,
     db: web::Data<Db>,

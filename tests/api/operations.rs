@@ -117,6 +117,10 @@ async fn metrics_count_requests_by_route_template_and_status() {
         404
     );
     assert_eq!(app.get("/v1/nowhere/at/all", &token).await.status(), 404);
+    // Inside the tenant scope's prefix, but no route: counted as unmatched, not as the
+    // scope's template.
+    let unrouted = format!("/v1/tenants/{tenant}/nowhere");
+    assert_eq!(app.get(&unrouted, &token).await.status(), 404);
 
     let text = metrics_text(&app).await;
     assert!(
@@ -134,6 +138,9 @@ async fn metrics_count_requests_by_route_template_and_status() {
     assert!(!text.contains(&tenant.to_string()), "{text}");
     assert!(!text.contains(&missing.to_string()), "{text}");
     assert!(!text.contains("/v1/nowhere"), "{text}");
+    let unmatched =
+        r#"partnerlink_http_requests_total{method="GET",route="unmatched",status="404"}"#;
+    assert_eq!(sample(&text, unmatched), Some(2.0), "{text}");
 }
 
 #[tokio::test]
