@@ -314,6 +314,7 @@ for sc in "${SCENARIO_LIST[@]}"; do
 done
 RSS_PEAK_KB=$(proc_field "$SERVER_PID" VmHWM | tr -d ' kB')
 RSS_NOW_KB=$(proc_field "$SERVER_PID" VmRSS | tr -d ' kB')
+THREADS=$(proc_field "$SERVER_PID" Threads)
 stop_server
 
 # ---------------------------------------------------------------------------------------
@@ -341,7 +342,7 @@ stop_server
         fi
     done
     echo
-    echo "service peak RSS (VmHWM): $((RSS_PEAK_KB / 1024)) MiB; RSS at the end: $((RSS_NOW_KB / 1024)) MiB"
+    echo "service peak RSS (VmHWM): $((RSS_PEAK_KB / 1024)) MiB; RSS at the end: $((RSS_NOW_KB / 1024)) MiB; threads at the end: $THREADS"
     echo "startup to ready on the migrated database: $STARTUP_MS ms"
     echo "load average (1, 5, 15 min) before the timed runs: $LOADAVG_START; after: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "EXPLAIN: $(cat "$OUT/explain-seqscans.txt" | sed 's/^ *//' | paste -sd ';' -)"
