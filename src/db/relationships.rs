@@ -141,6 +141,21 @@ pub fn tenant_has_expired(
         .optional()
 }
 
+/// Whether the partner has delegated admin relationships past their expiry that no
+/// sweep has ended yet, for its customer listing to sweep only when one is due.
+pub fn partner_has_expired(
+    conn: &mut PgConnection,
+    mpn: i32,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        rel::table
+            .filter(rel::mpn_id.eq(mpn))
+            .filter(past_expiry(now)),
+    ))
+    .get_result(conn)
+}
+
 /// A current advisor association, reduced to what the relationship listing needs.
 #[derive(Debug, Queryable)]
 pub struct CurrentAdvice {

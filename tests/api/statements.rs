@@ -96,7 +96,8 @@ async fn lists_send_the_same_statements_for_one_item_as_for_a_full_page() {
 }
 
 /// The hot reads are folded: one statement for a subscription with its advisor, now or
-/// at an instant; three for the relationships when no delegated admin is due to expire.
+/// at an instant; three for the relationships and two for a partner's customers when no
+/// delegated admin is due to expire (no sweep, no transaction).
 #[tokio::test]
 async fn single_reads_send_one_statement_and_relationships_three() {
     let app = TestApp::spawn().await;
@@ -132,4 +133,11 @@ async fn single_reads_send_one_statement_and_relationships_three() {
         assert_eq!(app.get(&path, &admin).await.status(), 200, "{path}");
         assert_eq!(most_statements(&app, route).await, expected, "{route}");
     }
+    let customers = format!("/v1/partners/{ADVISOR_A}/customers");
+    let partner = app.partner(ADVISOR_A);
+    assert_eq!(app.get(&customers, &partner).await.status(), 200);
+    assert_eq!(
+        most_statements(&app, "/v1/partners/{mpnId}/customers").await,
+        2
+    );
 }
