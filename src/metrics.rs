@@ -10,11 +10,12 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// Everything counted for one method and route template.
 #[derive(Default)]
-struct Series {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<(String, String), Histogram>,
-    statements: BTreeMap<(String, String), StatementCount>,
+struct RouteSeries {
+    statuses: BTreeMap<u16, u64>,
+    latency: Histogram,
+    statements: StatementCount,
 }
 
 /// SQL statements sent by the requests of one route.
@@ -34,7 +35,16 @@ struct Histogram {
 /// Request counts by route template and status, and latency by route template.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<Series>,
+    /// By method, then route template: a request of a known route allocates nothing.
+    series: Mutex<BTreeMap<String, BTreeMap<String, RouteSeries>>>,
+}
+
+/// The entry for `key`, inserted (its key allocated) only the first time.
+fn slot<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key).expect("inserted above")
 }
 
 impl Metrics {
@@ -49,14 +59,9 @@ impl Metrics {
         let Ok(mut series) = self.series.lock() else {
             return;
         };
-        *series
-            .requests
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
-        let histogram = series
-            .latency
-            .entry((method.to_owned(), route.to_owned()))
-            .or_default();
+        let route = slot(slot(&mut series, method), route);
+        *route.statuses.entry(status).or_default() += 1;
+        let histogram = &mut route.latency;
         let seconds = elapsed.as_secs_f64();
         for (bound, count) in BUCKETS.iter().zip(histogram.counts.iter_mut()) {
             if seconds <= *bound {
@@ -65,10 +70,7 @@ impl Metrics {
         }
         histogram.count += 1;
         histogram.sum += seconds;
-        let most = series
-            .statements
-            .entry((method.to_owned(), route.to_owned()))
-            .or_default();
+        let most = &mut route.statements;
         most.total += u64::from(statements);
         most.max = most.max.max(statements);
     }
@@ -112,16 +114,19 @@ impl Metrics {
             "# HELP partnerlink_http_requests_total HTTP requests by route template and status.\n",
         );
         out.push_str("# TYPE partnerlink_http_requests_total counter\n");
-        for ((method, route, status), n) in &series.requests {
-            let _ = writeln!(
-                out,
-                "partnerlink_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        for (method, route, one) in routes(&series) {
+            for (status, n) in &one.statuses {
+                let _ = writeln!(
+                    out,
+                    "partnerlink_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
         }
         out.push_str("# HELP partnerlink_http_request_duration_seconds HTTP request latency.\n");
         out.push_str("# TYPE partnerlink_http_request_duration_seconds histogram\n");
-        for ((method, route), h) in &series.latency {
+        for (method, route, one) in routes(&series) {
+            let h = &one.latency;
             let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
             for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
                 let _ = writeln!(
@@ -141,26 +146,37 @@ impl Metrics {
             "# HELP partnerlink_db_statements_total SQL statements sent, by route template.\n",
         );
         out.push_str("# TYPE partnerlink_db_statements_total counter\n");
-        for ((method, route), n) in &series.statements {
+        for (method, route, one) in routes(&series) {
             let _ = writeln!(
                 out,
                 "partnerlink_db_statements_total{{method=\"{method}\",route=\"{}\"}} {}",
                 escape(route),
-                n.total
+                one.statements.total
             );
         }
         out.push_str("# HELP partnerlink_db_statements_per_request_max Most SQL statements one request sent, by route template.\n");
         out.push_str("# TYPE partnerlink_db_statements_per_request_max gauge\n");
-        for ((method, route), n) in &series.statements {
+        for (method, route, one) in routes(&series) {
             let _ = writeln!(
                 out,
                 "partnerlink_db_statements_per_request_max{{method=\"{method}\",route=\"{}\"}} {}",
                 escape(route),
-                n.max
+                one.statements.max
             );
         }
         out
     }
+}
+
+/// Every (method, route template) counted, in order.
+fn routes(
+    series: &BTreeMap<String, BTreeMap<String, RouteSeries>>,
+) -> impl Iterator<Item = (&str, &str, &RouteSeries)> {
+    series.iter().flat_map(|(method, by_route)| {
+        by_route
+            .iter()
+            .map(move |(route, one)| (method.as_str(), route.as_str(), one))
+    })
 }
 
 fn escape(label: &str) -> String {
