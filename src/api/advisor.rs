@@ -34,9 +34,11 @@ pub struct AdvisorAssociation {
     pub partner_name: String,
     /// When the partner became the advisor.
     #[schema(example = "2026-01-15T09:30:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub valid_from: DateTime<Utc>,
     /// When it stopped being the advisor; null while current.
     #[schema(example = json!(null))]
+    #[serde(serialize_with = "crate::api::timestamp::serialize_option")]
     pub valid_to: Option<DateTime<Utc>>,
     /// How the association came about.
     pub source: AssociationSource,

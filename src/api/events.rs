@@ -30,6 +30,7 @@ pub struct Event {
     pub tenant_id: Option<Uuid>,
     /// When the change was committed.
     #[schema(example = "2026-11-26T10:00:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub occurred_at: DateTime<Utc>,
     /// The `sub` of the caller that made the change.
     #[schema(example = "admin@contoso.example")]

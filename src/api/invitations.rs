@@ -98,12 +98,15 @@ pub struct Invitation {
     pub subscription_ids: Vec<Uuid>,
     /// When the invitation expires unless answered.
     #[schema(example = "2026-12-26T10:00:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub expires_at: DateTime<Utc>,
     /// When the partner sent the invitation.
     #[schema(example = "2026-11-26T10:00:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
     /// When the tenant accepted or declined; null otherwise.
     #[schema(example = json!(null))]
+    #[serde(serialize_with = "crate::api::timestamp::serialize_option")]
     pub responded_at: Option<DateTime<Utc>>,
 }
 

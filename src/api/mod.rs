@@ -11,6 +11,7 @@ pub mod products;
 pub mod relationships;
 pub mod subscriptions;
 pub mod tenants;
+pub mod timestamp;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;

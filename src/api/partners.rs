@@ -49,6 +49,7 @@ pub struct Partner {
     pub contact_email: String,
     /// When the partner was registered.
     #[schema(example = "2026-11-26T10:00:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -48,6 +48,7 @@ pub struct Relationship {
     /// Since when the relationship holds; for an advisor, since the earliest of its
     /// current associations.
     #[schema(example = "2026-11-26T10:00:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub since: DateTime<Utc>,
     /// The roles a delegated admin relationship grants; empty for the other kinds.
     #[schema(example = json!(["userAdministrator", "licenseAdministrator"]))]
@@ -57,9 +58,11 @@ pub struct Relationship {
     pub subscription_ids: Vec<Uuid>,
     /// When a delegated admin relationship starts (its `since`); null for the other kinds.
     #[schema(example = "2026-11-26T10:00:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize_option")]
     pub starts_at: Option<DateTime<Utc>>,
     /// When a delegated admin relationship ends by itself; null for the other kinds.
     #[schema(example = "2028-11-25T10:00:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize_option")]
     pub expires_at: Option<DateTime<Utc>>,
     /// Whether the tenant may end it with `DELETE …/partner-relationships/{id}`: only
     /// delegated admin. A reseller ends its own relationship (R9); an advisor is removed
@@ -617,6 +620,7 @@ pub struct Customer {
     pub kinds: Vec<RelationshipKind>,
     /// Since when the earliest of them holds.
     #[schema(example = "2026-01-15T09:30:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub since: DateTime<Utc>,
 }
 

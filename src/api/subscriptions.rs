@@ -41,6 +41,7 @@ pub struct Subscription {
     pub status: SubscriptionStatus,
     /// When the trial ends; null unless the status is `trial`.
     #[schema(example = json!(null))]
+    #[serde(serialize_with = "crate::api::timestamp::serialize_option")]
     pub trial_ends_at: Option<DateTime<Utc>>,
     /// The current advisor association (registered partner), or null.
     #[schema(nullable, value_type = Option<AdvisorAssociation>)]
@@ -53,6 +54,7 @@ pub struct Subscription {
     pub version: i64,
     /// When the subscription was created.
     #[schema(example = "2026-01-15T09:30:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -30,6 +30,7 @@ pub struct Tenant {
     pub country_code: CountryCode,
     /// When the tenant was created.
     #[schema(example = "2026-11-26T10:00:00Z")]
+    #[serde(serialize_with = "crate::api::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
 }
 
