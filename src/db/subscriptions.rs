@@ -148,13 +148,7 @@ macro_rules! read_with_advisor {
                 @query $conn,
                 $tenant,
                 $id,
-                diesel::dsl::exists(
-                    rel::table
-                        .filter(rel::tenant_id.eq($tenant))
-                        .filter(rel::mpn_id.eq(mpn))
-                        .filter(rel::kind.eq("reseller"))
-                        .filter(rel::ended_at.is_null()),
-                ),
+                diesel::dsl::exists(rel::table.filter(resells($tenant, mpn))),
                 $advisor
             ),
         }
@@ -279,16 +273,20 @@ pub fn history(
         .load(conn)
 }
 
+/// `mpn`'s open reseller relationship with the tenant.
+#[diesel::dsl::auto_type]
+fn resells(tenant: Uuid, mpn: i32) -> _ {
+    let kind: &'static str = "reseller";
+    rel::tenant_id
+        .eq(tenant)
+        .and(rel::mpn_id.eq(mpn))
+        .and(rel::kind.eq(kind))
+        .and(rel::ended_at.is_null())
+}
+
 /// Whether `mpn` is currently a reseller of the tenant.
 pub fn is_reseller(conn: &mut PgConnection, tenant: Uuid, mpn: i32) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        rel::table
-            .filter(rel::tenant_id.eq(tenant))
-            .filter(rel::mpn_id.eq(mpn))
-            .filter(rel::kind.eq("reseller"))
-            .filter(rel::ended_at.is_null()),
-    ))
-    .get_result(conn)
+    diesel::select(diesel::dsl::exists(rel::table.filter(resells(tenant, mpn)))).get_result(conn)
 }
 
 /// Location ids of an organisation that serve a country, for the not-transactable problem.
