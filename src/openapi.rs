@@ -48,8 +48,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     };
     use utoipa_actix_web::scope;
     // actix tries a scope's routes in order and runs a regex for every templated path it
-    // tries: fixed paths first, then one prefix match per tenant or partner group, so a
-    // `GET` subscription runs 3 regexes instead of 7 and a search none.
+    // tries: fixed paths first, then one prefix match per tenant, subscription or partner
+    // group, so a request runs at most 3 regexes (a `GET` advisor history ran 7) and a
+    // search none.
     cfg.service(
         scope("/v1")
             .service(tenants::create_tenant)
@@ -63,15 +64,18 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 scope("/tenants/{tenantId}")
                     .service(subscriptions::purchase_subscription)
                     .service(subscriptions::list_subscriptions)
-                    .service(subscriptions::get_subscription)
-                    .service(subscriptions::update_subscription)
-                    .service(advisor::get_advisor)
-                    .service(advisor::set_advisor)
-                    .service(advisor::remove_advisor)
-                    .service(advisor::get_advisor_history)
                     .service(relationships::list_relationships)
-                    .service(relationships::remove_relationship)
                     .service(matches::match_partners)
+                    .service(
+                        scope("/subscriptions/{subscriptionId}")
+                            .service(subscriptions::get_subscription)
+                            .service(subscriptions::update_subscription)
+                            .service(advisor::get_advisor)
+                            .service(advisor::set_advisor)
+                            .service(advisor::remove_advisor)
+                            .service(advisor::get_advisor_history),
+                    )
+                    .service(relationships::remove_relationship)
                     .service(invitations::accept_invitation)
                     .service(invitations::decline_invitation),
             )

@@ -2,15 +2,17 @@
 # partnerlink load benchmark with a bare-PostgreSQL anchor (issue 5). See the
 # "Benchmark" section of README.md.
 #
-#   benches/load/run.sh [--scale small|default|large] [--duration S] [--connections N]
-#                       [--warmup S] [--scenarios a,b,...] [--count-requests N]
+#   benches/load/run.sh [--scale small|default|large] [--rounds N] [--duration S]
+#                       [--connections N] [--warmup S] [--scenarios a,b,...] [--count-requests N]
 #                       [--no-count] [--no-build] [--reuse-db] [--port P]
 #
 # Creates (drops first) the database partnerlink_bench, migrates it with the release
-# binary, loads sql/load.sql at the chosen scale, then for every scenario drives the
-# service over HTTP with loadgen/ for --duration seconds at --connections keep-alive
-# connections, and runs the same SQL with pgbench (pgbench/<scenario>.sql) at the same
-# concurrency for the same time. Prints a table; everything measured is kept under
+# binary, loads sql/load.sql at the chosen scale, then for every scenario alternates
+# --rounds times (3) a run of the service over HTTP with loadgen/ and a run of the same
+# SQL with pgbench (pgbench/<scenario>.sql), --duration seconds (10) each at --connections
+# keep-alive connections, after one --warmup of each. Interleaving keeps a drift in the
+# machine's speed from favouring either side; the table gives the medians over the rounds
+# (the ratio is the median of the rounds' ratios). Everything measured is kept under
 # benches/load/results/<time>-<scale>/.
 #
 # Environment: PARTNERLINK_BENCH_PG (server URL without a database, default
@@ -26,7 +28,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 
 SCALE=default
-DURATION=20
+ROUNDS=3
+DURATION=10
 WARMUP=3
 CONNECTIONS=32
 COUNT=1
@@ -50,6 +53,7 @@ usage() {
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --scale) SCALE="$2"; shift 2 ;;
+        --rounds) ROUNDS="$2"; shift 2 ;;
         --duration) DURATION="$2"; shift 2 ;;
         --warmup) WARMUP="$2"; shift 2 ;;
         --connections) CONNECTIONS="$2"; shift 2 ;;
@@ -63,6 +67,8 @@ while [[ $# -gt 0 ]]; do
         *) echo "unknown option $1" >&2; usage 2 ;;
     esac
 done
+
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds must be a positive integer" >&2; exit 2; }
 
 case "$SCALE" in
     small) TENANTS=1000; SUBS=10000 ;;
@@ -151,6 +157,11 @@ jfield() { { grep -o "\"$2\":[0-9.]*" "$1" || echo ":0"; } | head -n 1 | cut -d:
 proc_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # utime + stime of a process, in clock ticks.
 proc_cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# The median of its arguments (numbers): the middle one, or the mean of the middle two.
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 TICKS=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------------------------------
@@ -197,7 +208,10 @@ if [[ ! -s "$OUT/explain-seqscans.txt" ]]; then
 fi
 
 # ---------------------------------------------------------------------------------------
-LOADGEN_ARGS=(--url "http://127.0.0.1:$PORT" --tenants "$TENANTS" --subs "$SUBS" --secret "$SECRET")
+# One issue time for every run: the same tokens throughout, as a client reusing its token
+# sends them (the service verifies a token's signature once).
+LOADGEN_ARGS=(--url "http://127.0.0.1:$PORT" --tenants "$TENANTS" --subs "$SUBS" --secret "$SECRET"
+    --issued-at "$(date +%s)")
 PGBENCH_ARGS=(-n -M prepared -D "tenants=$TENANTS" -D "subs=$SUBS")
 
 available() { # scenario -> 0 when the binary serves it and an anchor script exists
@@ -263,53 +277,69 @@ log "startup to ready: $STARTUP_MS ms (already migrated database)"
 POOL=$(http_get /metrics | awk '$1 == "partnerlink_db_pool_max" { print $2 }')
 POOL="${POOL:-8}"
 log "the service's pool: $POOL connections"
-declare -A ROW
+declare -A ROW RATIOS
 for sc in "${SCENARIO_LIST[@]}"; do
     if ! available "$sc"; then
         log "$sc: skipped (endpoint not in this binary's OpenAPI document, or no pgbench/$sc.sql)"
         ROW[$sc]="skipped"
         continue
     fi
-    log "$sc: service, $CONNECTIONS connections, ${WARMUP}+${DURATION} s"
-    cpu0=$(proc_cpu "$SERVER_PID")
-    events0=$(psql_db -Atc "SELECT count(*) FROM events")
-    checkpoint
-    status=0
-    "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" \
-        --duration "$DURATION" --warmup "$WARMUP" >"$OUT/$sc.service.json" 2>"$OUT/$sc.service.err" || status=$?
-    cpu1=$(proc_cpu "$SERVER_PID")
-    events1=$(psql_db -Atc "SELECT count(*) FROM events")
-    if [[ "$status" != 0 ]]; then
-        log "  WARNING: more than 1% unexpected answers: $(head -c 300 "$OUT/$sc.service.err")"
-    fi
-    total=$(jfield "$OUT/$sc.service.json" total_requests)
-    events=$(awk -v e=$((events1 - events0)) -v n="$total" 'BEGIN { printf "%.2f", n ? e / n : 0 }')
-    cpu_us=$(awk -v c=$((cpu1 - cpu0)) -v t="$TICKS" -v n="$total" 'BEGIN { printf "%.0f", n ? c / t * 1e6 / n : 0 }')
-
-    log "$sc: pgbench, $CONNECTIONS clients, ${WARMUP}+${DURATION} s"
+    log "$sc: warm-up, ${WARMUP} s of the service and ${WARMUP} s of pgbench"
+    cpu_ticks=0 events=0 total=0
+    warm_cpu0=$(proc_cpu "$SERVER_PID")
+    "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --duration "$WARMUP" \
+        --warmup 0 --seed 99 >"$OUT/$sc.service-warmup.json" 2>"$OUT/$sc.service-warmup.err" || true
+    cpu_ticks=$(( $(proc_cpu "$SERVER_PID") - warm_cpu0 ))
+    total=$(jfield "$OUT/$sc.service-warmup.json" total_requests)
     pgbench "${PGBENCH_ARGS[@]}" -c "$CONNECTIONS" -j "$JOBS" -T "$WARMUP" -f "$HERE/pgbench/$sc.sql" \
         "$DB_URL" >"$OUT/$sc.pgbench-warmup.txt" 2>&1
-    rm -f "$OUT/pgbench_log_$sc".*
-    checkpoint
-    pgbench "${PGBENCH_ARGS[@]}" -c "$CONNECTIONS" -j "$JOBS" -T "$DURATION" -f "$HERE/pgbench/$sc.sql" \
-        --log --log-prefix="$OUT/pgbench_log_$sc" "$DB_URL" >"$OUT/$sc.pgbench.txt" 2>&1 \
-        || { cat "$OUT/$sc.pgbench.txt" >&2; exit 1; }
-    tps=$(awk '/^tps = .*without initial connection time/ { printf "%.1f", $3 }' "$OUT/$sc.pgbench.txt")
-    # Per-transaction log: client, transaction, latency (us), ...
-    read -r pg50 pg99 < <(cat "$OUT/pgbench_log_$sc".* | awk '{ print $3 }' | sort -n \
-        | awk '{ v[NR] = $1 } END { i50 = int(NR * 0.5 + 0.999); i99 = int(NR * 0.99 + 0.999);
-                 printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
-    rm -f "$OUT/pgbench_log_$sc".*
+    R_RPS=() R_P50=() R_P99=() R_TPS=() R_PG50=() R_PG99=() R_RATIO=() unexpected=0
+    for round in $(seq "$ROUNDS"); do
+        log "$sc: round $round of $ROUNDS: service, then pgbench, $CONNECTIONS connections, $DURATION s each"
+        json="$OUT/$sc.service.$round.json"
+        cpu0=$(proc_cpu "$SERVER_PID")
+        events0=$(psql_db -Atc "SELECT count(*) FROM events")
+        checkpoint
+        status=0
+        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --seed "$round" \
+            --duration "$DURATION" --warmup 0 >"$json" 2>"$OUT/$sc.service.$round.err" || status=$?
+        cpu_ticks=$(( cpu_ticks + $(proc_cpu "$SERVER_PID") - cpu0 ))
+        events=$(( events + $(psql_db -Atc "SELECT count(*) FROM events") - events0 ))
+        total=$(( total + $(jfield "$json" total_requests) ))
+        unexpected=$(( unexpected + $(jfield "$json" unexpected) ))
+        if [[ "$status" != 0 ]]; then
+            log "  WARNING: more than 1% unexpected answers: $(head -c 300 "$OUT/$sc.service.$round.err")"
+        fi
+        rm -f "$OUT/pgbench_log_$sc".*
+        checkpoint
+        pgbench "${PGBENCH_ARGS[@]}" -c "$CONNECTIONS" -j "$JOBS" -T "$DURATION" -f "$HERE/pgbench/$sc.sql" \
+            --log --log-prefix="$OUT/pgbench_log_$sc" "$DB_URL" >"$OUT/$sc.pgbench.$round.txt" 2>&1 \
+            || { cat "$OUT/$sc.pgbench.$round.txt" >&2; exit 1; }
+        tps=$(awk '/^tps = .*without initial connection time/ { printf "%.1f", $3 }' "$OUT/$sc.pgbench.$round.txt")
+        # Per-transaction log: client, transaction, latency (us), ...
+        read -r pg50 pg99 < <(cat "$OUT/pgbench_log_$sc".* | awk '{ print $3 }' | sort -n \
+            | awk '{ v[NR] = $1 } END { i50 = int(NR * 0.5 + 0.999); i99 = int(NR * 0.99 + 0.999);
+                     printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
+        rm -f "$OUT/pgbench_log_$sc".*
+        rps=$(jfield "$json" rps)
+        R_RPS+=("$rps") R_P50+=("$(jfield "$json" p50_ms)") R_P99+=("$(jfield "$json" p99_ms)")
+        R_TPS+=("$tps") R_PG50+=("$pg50") R_PG99+=("$pg99")
+        R_RATIO+=("$(awk -v a="$rps" -v b="$tps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+        log "  $sc round $round: service $rps req/s, pgbench $tps tps, ratio ${R_RATIO[-1]}"
+    done
+    RATIOS[$sc]="${R_RATIO[*]}"
+    events=$(awk -v e="$events" -v n="$total" 'BEGIN { printf "%.2f", n ? e / n : 0 }')
+    cpu_us=$(awk -v c="$cpu_ticks" -v t="$TICKS" -v n="$total" 'BEGIN { printf "%.0f", n ? c / t * 1e6 / n : 0 }')
     # The database's throughput with as many connections as the service's pool has.
     log "$sc: pgbench, $POOL clients (the service's pool size), $DURATION s"
     checkpoint
     pgbench "${PGBENCH_ARGS[@]}" -c "$POOL" -j "$JOBS" -T "$DURATION" -f "$HERE/pgbench/$sc.sql" \
         "$DB_URL" >"$OUT/$sc.pgbench-pool.txt" 2>&1 || { cat "$OUT/$sc.pgbench-pool.txt" >&2; exit 1; }
     tps_pool=$(awk '/^tps = .*without initial connection time/ { printf "%.1f", $3 }' "$OUT/$sc.pgbench-pool.txt")
-    rps=$(jfield "$OUT/$sc.service.json" rps)
-    ratio=$(awk -v a="$rps" -v b="$tps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    rps=$(median "${R_RPS[@]}")
+    ratio=$(median "${R_RATIO[@]}")
     ratio_pool=$(awk -v a="$rps" -v b="$tps_pool" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-    ROW[$sc]="$rps $(jfield "$OUT/$sc.service.json" p50_ms) $(jfield "$OUT/$sc.service.json" p99_ms) $tps $pg50 $pg99 $ratio $cpu_us $(jfield "$OUT/$sc.service.json" unexpected) $events $tps_pool $ratio_pool"
+    ROW[$sc]="$rps $(median "${R_P50[@]}") $(median "${R_P99[@]}") $(median "${R_TPS[@]}") $(median "${R_PG50[@]}") $(median "${R_PG99[@]}") $ratio $cpu_us $unexpected $events $tps_pool $ratio_pool"
     log "  $sc: ${ROW[$sc]}"
 done
 RSS_PEAK_KB=$(proc_field "$SERVER_PID" VmHWM | tr -d ' kB')
@@ -321,7 +351,7 @@ stop_server
 {
     echo
     echo "partnerlink load benchmark: scale $SCALE ($TENANTS tenants, $SUBS subscriptions, $((GLOBALS + LOCATIONS)) partners)"
-    echo "$CONNECTIONS connections, ${DURATION} s per run after ${WARMUP} s warm-up; $(nproc) cores; $(psql_db -Atc 'SHOW server_version' | cut -d' ' -f1) PostgreSQL"
+    echo "$CONNECTIONS connections, $ROUNDS interleaved rounds of ${DURATION} s (service, then pgbench) after ${WARMUP} s warm-up; medians over the rounds; $(nproc) cores; $(psql_db -Atc 'SHOW server_version' | cut -d' ' -f1) PostgreSQL"
     echo "service: pool $POOL connections, ${PARTNERLINK_WORKERS:-default} workers, RUST_LOG=${RUST_LOG:-info}"
     echo
     printf '| %-22s | %9s | %7s | %7s | %11s | %7s | %7s | %13s | %11s | %10s | %9s | %10s | %10s | %10s |\n' \
@@ -338,10 +368,13 @@ stop_server
         printf '| %-22s | %9s | %7s | %7s | %11s | %7s | %7s | %13s | %11s | %10s | %9s | %10s | %10s | %10s |\n' \
             "$sc" "$rps" "$p50" "$p99" "$tps" "$pg50" "$pg99" "$ratio" "$tps_pool" "$ratio_pool" "$stmts" "${SVC_UNNAMED[$sc]:-n/a}" "$cpu_us" "$events"
         if [[ "$unexpected" != 0 ]]; then
-            echo "|   ($unexpected unexpected answers; see $OUT/$sc.service.err)"
+            echo "|   ($unexpected unexpected answers; see $OUT/$sc.service.*.err)"
         fi
     done
     echo
+    for sc in "${SCENARIO_LIST[@]}"; do
+        [[ -n "${RATIOS[$sc]:-}" ]] && echo "svc / pgbench by round, $sc: ${RATIOS[$sc]}"
+    done
     echo "service peak RSS (VmHWM): $((RSS_PEAK_KB / 1024)) MiB; RSS at the end: $((RSS_NOW_KB / 1024)) MiB; threads at the end: $THREADS"
     echo "startup to ready on the migrated database: $STARTUP_MS ms"
     echo "load average (1, 5, 15 min) before the timed runs: $LOADAVG_START; after: $(cut -d' ' -f1-3 /proc/loadavg)"

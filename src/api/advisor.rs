@@ -314,7 +314,7 @@ type SubscriptionPath = web::Path<(Uuid, Uuid)>;
         (status = 404, description = "No such subscription, or no advisor (`no_advisor`)", body = Problem),
     ),
 )]
-#[get("/subscriptions/{subscriptionId}/advisor")]
+#[get("/advisor")]
 pub async fn get_advisor(
     db: web::Data<Db>,
     caller: Caller,
@@ -365,7 +365,7 @@ pub async fn get_advisor(
         (status = 422, description = "Invalid MPN ID, `partner_not_found`, `partner_not_eligible` or `partner_id_not_transactable`", body = Problem),
     ),
 )]
-#[put("/subscriptions/{subscriptionId}/advisor")]
+#[put("/advisor")]
 pub async fn set_advisor(
     req: HttpRequest,
     db: web::Data<Db>,
@@ -427,7 +427,7 @@ pub async fn set_advisor(
         (status = 412, description = "`If-Match` names another version", body = Problem),
     ),
 )]
-#[delete("/subscriptions/{subscriptionId}/advisor")]
+#[delete("/advisor")]
 pub async fn remove_advisor(
     req: HttpRequest,
     db: web::Data<Db>,
@@ -469,7 +469,7 @@ pub async fn remove_advisor(
         (status = 404, description = "No such subscription, or no advisor at `at` (`no_advisor`)", body = Problem),
     ),
 )]
-#[get("/subscriptions/{subscriptionId}/advisor/history")]
+#[get("/advisor/history")]
 pub async fn get_advisor_history(
     db: web::Data<Db>,
     caller: Caller,

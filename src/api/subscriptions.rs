@@ -480,7 +480,7 @@ pub async fn list_subscriptions(
         (status = 404, description = "No such tenant or subscription (or not visible to the caller)", body = Problem),
     ),
 )]
-#[get("/subscriptions/{subscriptionId}")]
+#[get("")]
 pub async fn get_subscription(
     db: web::Data<Db>,
     caller: Caller,
@@ -545,7 +545,7 @@ pub fn check_if_match(header: Option<&str>, row: &SubscriptionRow) -> Result<(),
         (status = 412, description = "`If-Match` names another version", body = Problem),
     ),
 )]
-#[patch("/subscriptions/{subscriptionId}")]
+#[patch("")]
 pub async fn update_subscription(
     req: HttpRequest,
     db: web::Data<Db>,

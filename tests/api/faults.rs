@@ -86,7 +86,7 @@ async fn a_database_restart_under_load_fails_fast_then_recovers_without_losing_a
     });
     let outage = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        proxy.cut();
+        proxy.cut().await;
         wait_ready(&app, 503).await;
         let p = problem(app.get(&path, &admin).await, 503).await;
         assert_eq!(p["code"], "service_unavailable");

@@ -283,11 +283,13 @@ pub struct DbProxy {
     pub port: u16,
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Proxied connections still open.
+    live: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl DbProxy {
     pub async fn start() -> Self {
-        use std::sync::atomic::{AtomicBool, AtomicU64};
+        use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
         use std::sync::Arc;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -295,7 +297,8 @@ impl DbProxy {
         let port = listener.local_addr().expect("proxy address").port();
         let up = Arc::new(AtomicBool::new(true));
         let generation = Arc::new(AtomicU64::new(0));
-        let (up2, generation2) = (up.clone(), generation.clone());
+        let live = Arc::new(AtomicUsize::new(0));
+        let (up2, generation2, live2) = (up.clone(), generation.clone(), live.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut client, _)) = listener.accept().await else {
@@ -306,7 +309,10 @@ impl DbProxy {
                 }
                 let born = generation2.load(Ordering::SeqCst);
                 let generation3 = generation2.clone();
+                let live3 = live2.clone();
+                live3.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
+                    let _open = Open(live3);
                     let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:5432").await
                     else {
                         return;
@@ -328,6 +334,7 @@ impl DbProxy {
             port,
             up,
             generation,
+            live,
         }
     }
 
@@ -336,13 +343,27 @@ impl DbProxy {
         format!("postgres://postgres@127.0.0.1:{}/{}", self.port, db.name)
     }
 
-    pub fn cut(&self) {
+    /// Returns once every live connection is closed, so that no request after it can
+    /// still reach the database (on a busy machine the closing lags).
+    pub async fn cut(&self) {
         self.up.store(false, Ordering::SeqCst);
         self.generation.fetch_add(1, Ordering::SeqCst);
+        while self.live.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     pub fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Counts a proxied connection as live until its task ends.
+struct Open(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
