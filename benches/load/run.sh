@@ -160,7 +160,7 @@ proc_cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # The median of its arguments (numbers): the middle one, or the mean of the middle two.
 median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+        END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 TICKS=$(getconf CLK_TCK)
 
@@ -259,7 +259,9 @@ if [[ "$COUNT" == 1 ]]; then
         count_since "$off" >"$OUT/$sc.pgbench-statements.log"
         PG_STMTS[$sc]=$(awk -v n="$COUNT_REQUESTS" 'END { printf "%.1f", NR / n }' "$OUT/$sc.pgbench-statements.log")
         log "  $sc: service ${SVC_STMTS[$sc]} statements/request (${SVC_UNNAMED[$sc]} unprepared), pgbench ${PG_STMTS[$sc]}/transaction"
-        if [[ "${SVC_STMTS[$sc]}" != "${PG_STMTS[$sc]}" ]]; then
+        # A put_advisor request whose stale guess picked the current advisor is a no-op
+        # with fewer statements (1 in 23 of those): a tenth of a statement is no drift.
+        if awk -v a="${SVC_STMTS[$sc]}" -v b="${PG_STMTS[$sc]}" 'BEGIN { exit !(a - b > 0.25 || b - a > 0.25) }'; then
             log "  WARNING: $sc: pgbench/$sc.sql no longer matches the service's statements; compare $OUT/$sc.*-statements.log"
         fi
     done
@@ -285,11 +287,12 @@ for sc in "${SCENARIO_LIST[@]}"; do
         continue
     fi
     log "$sc: warm-up, ${WARMUP} s of the service and ${WARMUP} s of pgbench"
-    cpu_ticks=0 events=0 total=0
     warm_cpu0=$(proc_cpu "$SERVER_PID")
+    warm_events0=$(psql_db -Atc "SELECT count(*) FROM events")
     "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --duration "$WARMUP" \
         --warmup 0 --seed 99 >"$OUT/$sc.service-warmup.json" 2>"$OUT/$sc.service-warmup.err" || true
     cpu_ticks=$(( $(proc_cpu "$SERVER_PID") - warm_cpu0 ))
+    events=$(( $(psql_db -Atc "SELECT count(*) FROM events") - warm_events0 ))
     total=$(jfield "$OUT/$sc.service-warmup.json" total_requests)
     pgbench "${PGBENCH_ARGS[@]}" -c "$CONNECTIONS" -j "$JOBS" -T "$WARMUP" -f "$HERE/pgbench/$sc.sql" \
         "$DB_URL" >"$OUT/$sc.pgbench-warmup.txt" 2>&1
