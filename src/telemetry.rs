@@ -130,7 +130,8 @@ pub async fn request_context(
         tracing::info!(
             status = status.as_u16(),
             route = %route,
-            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            // Whole microseconds: `0.511`, not `0.5107999999999999`.
+            elapsed_ms = elapsed.as_micros() as f64 / 1000.0,
             db_statements = statements.get(),
             "request finished"
         );
