@@ -48,7 +48,8 @@ measure() {
         sleep 0.05
     done
     "$LOADGEN" --url "http://127.0.0.1:$PORT" --tenants "$TENANTS" --subs "$SUBS" --secret "$SECRET" \
-        --scenario "$2" --connections "$CONNECTIONS" --duration "$DURATION" --warmup 2 >"$OUT/run.json" 2>/dev/null || true
+        --scenario "$2" --connections "$CONNECTIONS" --duration "$DURATION" --warmup 2 \
+        --seed "$((RANDOM + 1))" >"$OUT/run.json" 2>/dev/null || true
     kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['rps'], d['p50_ms'], d['p99_ms'])" "$OUT/run.json" >>"$3"
 }

@@ -209,9 +209,13 @@ fi
 
 # ---------------------------------------------------------------------------------------
 # One issue time for every run: the same tokens throughout, as a client reusing its token
-# sends them (the service verifies a token's signature once).
+# sends them (the service verifies a token's signature once). Seeds differ from one
+# invocation to the next: a put_advisor run that replayed an earlier one's picks on a
+# reused database would ask for the advisors already set, and change nothing.
+STARTED=$(date +%s)
 LOADGEN_ARGS=(--url "http://127.0.0.1:$PORT" --tenants "$TENANTS" --subs "$SUBS" --secret "$SECRET"
-    --issued-at "$(date +%s)")
+    --issued-at "$STARTED")
+seed() { echo $(( STARTED % 1000000 * 1000 + $1 )); }
 PGBENCH_ARGS=(-n -M prepared -D "tenants=$TENANTS" -D "subs=$SUBS")
 
 available() { # scenario -> 0 when the binary serves it and an anchor script exists
@@ -245,9 +249,9 @@ if [[ "$COUNT" == 1 ]]; then
     for sc in "${SCENARIO_LIST[@]}"; do
         available "$sc" || continue
         # Warm up: the pool's first connection and diesel's statement cache.
-        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --requests 5 --connections 1 --seed 99 >/dev/null
+        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --requests 5 --connections 1 --seed "$(seed 99)" >/dev/null
         off=$(stat -c %s "$PG_LOG")
-        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --requests "$COUNT_REQUESTS" --connections 1 --seed 7 \
+        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --requests "$COUNT_REQUESTS" --connections 1 --seed "$(seed 7)" \
             >"$OUT/$sc.count.json"
         count_since "$off" >"$OUT/$sc.service-statements.log"
         SVC_STMTS[$sc]=$(awk -v n="$COUNT_REQUESTS" 'END { printf "%.1f", NR / n }' "$OUT/$sc.service-statements.log")
@@ -290,7 +294,7 @@ for sc in "${SCENARIO_LIST[@]}"; do
     warm_cpu0=$(proc_cpu "$SERVER_PID")
     warm_events0=$(psql_db -Atc "SELECT count(*) FROM events")
     "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --duration "$WARMUP" \
-        --warmup 0 --seed 99 >"$OUT/$sc.service-warmup.json" 2>"$OUT/$sc.service-warmup.err" || true
+        --warmup 0 --seed "$(seed 98)" >"$OUT/$sc.service-warmup.json" 2>"$OUT/$sc.service-warmup.err" || true
     cpu_ticks=$(( $(proc_cpu "$SERVER_PID") - warm_cpu0 ))
     events=$(( $(psql_db -Atc "SELECT count(*) FROM events") - warm_events0 ))
     total=$(jfield "$OUT/$sc.service-warmup.json" total_requests)
@@ -304,7 +308,7 @@ for sc in "${SCENARIO_LIST[@]}"; do
         events0=$(psql_db -Atc "SELECT count(*) FROM events")
         checkpoint
         status=0
-        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --seed "$round" \
+        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --seed "$(seed "$round")" \
             --duration "$DURATION" --warmup 0 >"$json" 2>"$OUT/$sc.service.$round.err" || status=$?
         cpu_ticks=$(( cpu_ticks + $(proc_cpu "$SERVER_PID") - cpu0 ))
         events=$(( events + $(psql_db -Atc "SELECT count(*) FROM events") - events0 ))

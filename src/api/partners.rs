@@ -454,8 +454,8 @@ fn page_body(page: &PartnerPage) -> Result<Vec<u8>, serde_json::Error> {
 /// One `Partner` object, its fields in declaration order as serde writes them.
 fn write_partner(out: &mut Vec<u8>, p: &Partner) -> Result<(), serde_json::Error> {
     use std::io::Write as _;
-    write!(out, "{{\"mpnId\":\"{}\"", p.mpn_id.get()).map_err(serde_json::Error::io)?;
-    names(out, b",\"kind\":", [p.kind.as_str()], false);
+    write!(out, "{{\"mpnId\":\"{}\",\"kind\":", p.mpn_id.get()).map_err(serde_json::Error::io)?;
+    quoted(out, p.kind.as_str());
     match p.global_mpn_id {
         Some(id) => {
             write!(out, ",\"globalMpnId\":\"{}\"", id.get()).map_err(serde_json::Error::io)?
@@ -464,31 +464,16 @@ fn write_partner(out: &mut Vec<u8>, p: &Partner) -> Result<(), serde_json::Error
     }
     out.extend_from_slice(b",\"name\":");
     serde_json::to_writer(&mut *out, &p.name)?;
-    names(
-        out,
-        b",\"clouds\":",
-        p.clouds.iter().map(|c| c.as_str()),
-        true,
-    );
-    names(
-        out,
-        b",\"countryCodes\":",
-        p.country_codes.iter().map(CountryCode::as_str),
-        true,
-    );
-    names(
-        out,
-        b",\"serviceFamilies\":",
-        p.service_families.iter().map(|s| s.as_str()),
-        true,
-    );
-    names(
-        out,
-        b",\"capabilities\":",
-        p.capabilities.iter().map(|c| c.as_str()),
-        true,
-    );
-    names(out, b",\"status\":", [p.status.as_str()], false);
+    out.extend_from_slice(b",\"clouds\":");
+    quoted_list(out, p.clouds.iter().map(|c| c.as_str()));
+    out.extend_from_slice(b",\"countryCodes\":");
+    quoted_list(out, p.country_codes.iter().map(CountryCode::as_str));
+    out.extend_from_slice(b",\"serviceFamilies\":");
+    quoted_list(out, p.service_families.iter().map(|s| s.as_str()));
+    out.extend_from_slice(b",\"capabilities\":");
+    quoted_list(out, p.capabilities.iter().map(|c| c.as_str()));
+    out.extend_from_slice(b",\"status\":");
+    quoted(out, p.status.as_str());
     out.extend_from_slice(b",\"contactEmail\":");
     serde_json::to_writer(&mut *out, &p.contact_email)?;
     out.extend_from_slice(b",\"createdAt\":");
@@ -497,24 +482,22 @@ fn write_partner(out: &mut Vec<u8>, p: &Partner) -> Result<(), serde_json::Error
     Ok(())
 }
 
-/// `key` then the names as JSON strings, in an array or as one value; a name here is an
-/// enum's camelCase name or a country code, with nothing to escape.
-fn names<'a>(out: &mut Vec<u8>, key: &[u8], names: impl IntoIterator<Item = &'a str>, array: bool) {
-    out.extend_from_slice(key);
-    if array {
-        out.push(b'[');
-    }
-    for (i, name) in names.into_iter().enumerate() {
+/// A JSON string of an enum's camelCase name or a country code: nothing to escape.
+fn quoted(out: &mut Vec<u8>, name: &str) {
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'"');
+}
+
+fn quoted_list<'a>(out: &mut Vec<u8>, names: impl Iterator<Item = &'a str>) {
+    out.push(b'[');
+    for (i, name) in names.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.push(b'"');
+        quoted(out, name);
     }
-    if array {
-        out.push(b']');
-    }
+    out.push(b']');
 }
 
 #[cfg(test)]
