@@ -283,6 +283,20 @@ log "startup to ready: $STARTUP_MS ms (already migrated database)"
 POOL=$(http_get /metrics | awk '$1 == "partnerlink_db_pool_max" { print $2 }')
 POOL="${POOL:-8}"
 log "the service's pool: $POOL connections"
+# Drives the service at $CONNECTIONS connections for scenario $sc (seed $1, $2 seconds,
+# output to $3.json and $3.err); adds the service's CPU ticks, the outbox events written
+# and the requests answered to cpu_ticks, events and total. Fails as the load generator.
+drive() {
+    local cpu0 events0 status=0
+    cpu0=$(proc_cpu "$SERVER_PID")
+    events0=$(psql_db -Atc "SELECT count(*) FROM events")
+    "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --seed "$1" \
+        --duration "$2" --warmup 0 >"$3.json" 2>"$3.err" || status=$?
+    cpu_ticks=$(( cpu_ticks + $(proc_cpu "$SERVER_PID") - cpu0 ))
+    events=$(( events + $(psql_db -Atc "SELECT count(*) FROM events") - events0 ))
+    total=$(( total + $(jfield "$3.json" total_requests) ))
+    return "$status"
+}
 declare -A ROW RATIOS
 for sc in "${SCENARIO_LIST[@]}"; do
     if ! available "$sc"; then
@@ -291,28 +305,17 @@ for sc in "${SCENARIO_LIST[@]}"; do
         continue
     fi
     log "$sc: warm-up, ${WARMUP} s of the service and ${WARMUP} s of pgbench"
-    warm_cpu0=$(proc_cpu "$SERVER_PID")
-    warm_events0=$(psql_db -Atc "SELECT count(*) FROM events")
-    "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --duration "$WARMUP" \
-        --warmup 0 --seed "$(seed 98)" >"$OUT/$sc.service-warmup.json" 2>"$OUT/$sc.service-warmup.err" || true
-    cpu_ticks=$(( $(proc_cpu "$SERVER_PID") - warm_cpu0 ))
-    events=$(( $(psql_db -Atc "SELECT count(*) FROM events") - warm_events0 ))
-    total=$(jfield "$OUT/$sc.service-warmup.json" total_requests)
+    cpu_ticks=0 events=0 total=0
+    drive "$(seed 98)" "$WARMUP" "$OUT/$sc.service-warmup" || true
     pgbench "${PGBENCH_ARGS[@]}" -c "$CONNECTIONS" -j "$JOBS" -T "$WARMUP" -f "$HERE/pgbench/$sc.sql" \
         "$DB_URL" >"$OUT/$sc.pgbench-warmup.txt" 2>&1
     R_RPS=() R_P50=() R_P99=() R_TPS=() R_PG50=() R_PG99=() R_RATIO=() unexpected=0
     for round in $(seq "$ROUNDS"); do
         log "$sc: round $round of $ROUNDS: service, then pgbench, $CONNECTIONS connections, $DURATION s each"
         json="$OUT/$sc.service.$round.json"
-        cpu0=$(proc_cpu "$SERVER_PID")
-        events0=$(psql_db -Atc "SELECT count(*) FROM events")
         checkpoint
         status=0
-        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --seed "$(seed "$round")" \
-            --duration "$DURATION" --warmup 0 >"$json" 2>"$OUT/$sc.service.$round.err" || status=$?
-        cpu_ticks=$(( cpu_ticks + $(proc_cpu "$SERVER_PID") - cpu0 ))
-        events=$(( events + $(psql_db -Atc "SELECT count(*) FROM events") - events0 ))
-        total=$(( total + $(jfield "$json" total_requests) ))
+        drive "$(seed "$round")" "$DURATION" "$OUT/$sc.service.$round" || status=$?
         unexpected=$(( unexpected + $(jfield "$json" unexpected) ))
         if [[ "$status" != 0 ]]; then
             log "  WARNING: more than 1% unexpected answers: $(head -c 300 "$OUT/$sc.service.$round.err")"
