@@ -115,7 +115,7 @@ pub struct Authenticator {
     issuer: String,
     audience: String,
     leeway_secs: u64,
-    verified: Mutex<HashMap<Box<str>, Verified>>,
+    verified: Mutex<Remembered>,
 }
 
 /// A token whose signature and claims passed: only its time window can change.
@@ -125,9 +125,49 @@ struct Verified {
     expires: i64,
 }
 
-/// Tokens remembered at most; the cache is emptied when full, so a flood of distinct
-/// tokens costs verification, never memory.
-const VERIFIED_CAPACITY: usize = 10_000;
+/// Verified tokens, keyed by a 128-bit SipHash of the token under a random key: an entry
+/// takes ~150 bytes however long the token (Entra ID tokens run to 2 KB), and nobody
+/// without the key can make another token hash like a remembered one. When full it is
+/// emptied, so a flood of distinct tokens costs verification, never memory.
+struct Remembered {
+    hash_key: (u64, u64),
+    tokens: HashMap<u128, Verified>,
+    capacity: usize,
+}
+
+/// Tokens remembered at most (~15 MB): a caller per tenant of a large deployment.
+const VERIFIED_CAPACITY: usize = 100_000;
+
+impl Remembered {
+    fn new(capacity: usize) -> Self {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        Remembered {
+            hash_key: (rng.gen(), rng.gen()),
+            tokens: HashMap::new(),
+            capacity,
+        }
+    }
+
+    fn key(&self, token: &str) -> u128 {
+        use siphasher::sip128::{Hasher128, SipHasher13};
+        let mut hasher = SipHasher13::new_with_keys(self.hash_key.0, self.hash_key.1);
+        std::hash::Hasher::write(&mut hasher, token.as_bytes());
+        hasher.finish128().as_u128()
+    }
+
+    fn get(&self, token: &str) -> Option<&Verified> {
+        self.tokens.get(&self.key(token))
+    }
+
+    fn insert(&mut self, token: &str, verified: Verified) {
+        if self.tokens.len() >= self.capacity {
+            self.tokens.clear();
+        }
+        let key = self.key(token);
+        self.tokens.insert(key, verified);
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -189,7 +229,7 @@ impl Authenticator {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             leeway_secs: settings.leeway.as_secs(),
-            verified: Mutex::new(HashMap::new()),
+            verified: Mutex::new(Remembered::new(VERIFIED_CAPACITY)),
         }
     }
 
@@ -206,12 +246,8 @@ impl Authenticator {
             }
         }
         let (caller, not_before, expires) = self.verify_signed(token)?;
-        let mut verified = self.remembered();
-        if verified.len() >= VERIFIED_CAPACITY {
-            verified.clear();
-        }
-        verified.insert(
-            token.into(),
+        self.remembered().insert(
+            token,
             Verified {
                 caller: caller.clone(),
                 not_before,
@@ -221,7 +257,7 @@ impl Authenticator {
         Ok(caller)
     }
 
-    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Verified>> {
+    fn remembered(&self) -> std::sync::MutexGuard<'_, Remembered> {
         // The map holds no invariant a panicking holder could break.
         self.verified
             .lock()
@@ -386,10 +422,39 @@ mod tests {
     #[test]
     fn a_full_cache_starts_over_instead_of_growing() {
         let auth = authenticator();
-        for n in 0..=VERIFIED_CAPACITY {
+        let mut remembered = Remembered::new(3);
+        for n in 0..=3 {
             let claims = auth.claims(&format!("op{n}"), Role::Operator, None, None, 60);
-            auth.verify(&auth.mint(&claims).unwrap()).unwrap();
+            let token = auth.mint(&claims).unwrap();
+            let caller = auth.verify(&token).unwrap();
+            remembered.insert(
+                &token,
+                Verified {
+                    caller,
+                    not_before: 0,
+                    expires: claims.exp,
+                },
+            );
+            assert!(remembered.get(&token).is_some());
         }
-        assert_eq!(auth.remembered().len(), 1);
+        assert_eq!(remembered.tokens.len(), 1);
+    }
+
+    #[test]
+    fn only_the_same_token_is_remembered() {
+        let auth = authenticator();
+        let claims = auth.claims("op", Role::Operator, None, None, 60);
+        let token = auth.mint(&claims).unwrap();
+        assert!(auth.verify(&token).is_ok());
+        assert!(auth.remembered().get(&token).is_some());
+        let mut forged = token.clone();
+        forged.pop();
+        assert!(auth.remembered().get(&forged).is_none());
+        assert!(auth.verify(&forged).is_err());
+        // Two caches hash the same token differently: the key is not guessable.
+        assert_ne!(
+            Remembered::new(1).key(&token),
+            Remembered::new(1).key(&token)
+        );
     }
 }
