@@ -7,4 +7,4 @@
 -- term are drawn from the same lists as the load generator's.
 \set ci random(0, 18)
 \set qi random(1, 8)
-SELECT "partners"."mpn_id", "partners"."kind", "partners"."global_mpn_id", "partners"."name", "partners"."clouds", "partners"."country_codes", "partners"."service_families", "partners"."capabilities", "partners"."status", "partners"."contact_email", "partners"."created_at", "partners"."updated_at" FROM "partners" WHERE ((("partners"."country_codes" @> ARRAY[bench_country(:ci)]) AND ("partners"."service_families" @> ARRAY['microsoft365'])) AND ("partners"."name" ILIKE ('%' || (ARRAY['fabrikam','contoso','cloud','digital','northwind','consulting','copenhagen','systems'])[:qi] || '%'))) ORDER BY "partners"."mpn_id" LIMIT 21;
+SELECT mpn_id, kind, global_mpn_id, name, clouds, country_codes, service_families, capabilities, status, contact_email, created_at, updated_at FROM partners WHERE mpn_id > 0 AND country_codes @> ARRAY[bench_country(:ci)] AND service_families @> ARRAY['microsoft365'] AND (name ILIKE ('%' || (ARRAY['fabrikam','contoso','cloud','digital','northwind','consulting','copenhagen','systems'])[:qi] || '%')) ORDER BY mpn_id LIMIT 21;
