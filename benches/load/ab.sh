@@ -28,7 +28,8 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 PORT="${PARTNERLINK_BENCH_PORT:-18080}"
-DB_URL="${PARTNERLINK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}/${PARTNERLINK_BENCH_DB:-partnerlink_bench}"
+PG_PARAMS="${PARTNERLINK_BENCH_PG_PARAMS-sslmode=disable}"
+DB_URL="${PARTNERLINK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}/${PARTNERLINK_BENCH_DB:-partnerlink_bench}${PG_PARAMS:+?$PG_PARAMS}"
 read -r TENANTS SUBS < <(psql -X -Atq -F ' ' -d "$DB_URL" -c "SELECT tenants, subs FROM bench_meta") ||
     { echo "no benchmark data in $DB_URL: run benches/load/run.sh first" >&2; exit 1; }
 SECRET="partnerlink-bench-secret-0123456789abcdef"

@@ -19,7 +19,8 @@
 # postgres://postgres@127.0.0.1:5432), PARTNERLINK_BENCH_DB (default partnerlink_bench),
 # PARTNERLINK_BENCH_PG_LOG (PostgreSQL's log file, for counting statements; default: the
 # newest /var/log/postgresql/postgresql-*.log), PARTNERLINK_BENCH_PG_PARAMS (libpq URL
-# parameters for the service, pgbench and psql alike, e.g. sslmode=disable),
+# parameters for the service, pgbench and psql alike; default sslmode=disable, as the
+# service's default URL; empty for libpq's default),
 # PARTNERLINK_BENCH_JOBS (pgbench threads, default 2), and any PARTNERLINK_* / RUST_LOG
 # setting, passed to the service as is.
 set -euo pipefail
@@ -85,7 +86,7 @@ OUT="$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)-$SCALE"
 mkdir -p "$OUT"
 BIN="$ROOT/target/release/partnerlink"
 LOADGEN="$HERE/loadgen/target/release/partnerlink-loadgen"
-PG_PARAMS="${PARTNERLINK_BENCH_PG_PARAMS:-}"
+PG_PARAMS="${PARTNERLINK_BENCH_PG_PARAMS-sslmode=disable}"
 DB_URL="$PG_SERVER/$DB${PG_PARAMS:+?$PG_PARAMS}"
 SERVER_PID=""
 LOG_STATEMENT_SET=0
