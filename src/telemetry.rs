@@ -9,8 +9,14 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
-use tracing::Span;
+use std::fmt;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Span, Subscriber};
 use tracing_actix_web::RootSpanBuilder;
+use tracing_subscriber::fmt::format::{Format, FormatEvent, FormatFields, Full, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
 
@@ -35,8 +41,178 @@ pub fn init(format: LogFormat) {
             .flatten_event(true)
             .with_current_span(true)
             .try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.event_format(TextFormat::default()).try_init(),
     };
+}
+
+/// `tracing_subscriber`'s text format (`Full`, no colours) byte for byte, with the access
+/// line, one per request, written without `core::fmt` where it can be: the stock format
+/// paints every part through `nu_ansi_term` even when colours are off, ~12k instructions
+/// a line, a twelfth of a subscription read. Every other event, and every event when
+/// colours are on, goes to the stock format (a test compares the two).
+#[derive(Default)]
+struct TextFormat(Format<Full>);
+
+impl<S, N> FormatEvent<S, N> for TextFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        let access = *meta.level() == Level::INFO
+            && meta.target() == module_path!()
+            && meta.fields().field("db_statements").is_some();
+        if !access || writer.has_ansi_escapes() {
+            return self.0.format_event(ctx, writer, event);
+        }
+        write_timestamp(&mut writer, std::time::SystemTime::now())?;
+        writer.write_str(" INFO ")?;
+        if let Some(scope) = ctx.event_scope() {
+            let mut seen = false;
+            for span in scope.from_root() {
+                seen = true;
+                writer.write_str(span.metadata().name())?;
+                if let Some(fields) = span.extensions().get::<FormattedFields<N>>() {
+                    if !fields.is_empty() {
+                        writer.write_char('{')?;
+                        writer.write_str(fields)?;
+                        writer.write_char('}')?;
+                    }
+                }
+                writer.write_char(':')?;
+            }
+            if seen {
+                writer.write_char(' ')?;
+            }
+        }
+        writer.write_str(meta.target())?;
+        writer.write_str(": ")?;
+        let mut fields = PlainFields {
+            writer: &mut writer,
+            first: true,
+            result: Ok(()),
+        };
+        event.record(&mut fields);
+        fields.result?;
+        writer.write_char('\n')
+    }
+}
+
+/// `2026-11-27T05:10:45.191697Z ` as `tracing_subscriber`'s `SystemTime` writes it.
+fn write_timestamp(writer: &mut Writer<'_>, now: std::time::SystemTime) -> fmt::Result {
+    let since = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    if !(0..=9999).contains(&year) {
+        let stock = tracing_subscriber::fmt::time::SystemTime;
+        tracing_subscriber::fmt::time::FormatTime::format_time(&stock, writer)?;
+        return writer.write_char(' ');
+    }
+    let day_secs = secs % 86_400;
+    let mut out = *b"0000-00-00T00:00:00.000000Z ";
+    let mut put = |at: usize, width: usize, mut value: u64| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year as u64);
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, day_secs / 3600);
+    put(14, 2, day_secs / 60 % 60);
+    put(17, 2, day_secs % 60);
+    put(20, 6, u64::from(since.subsec_micros()));
+    writer.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+}
+
+/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u64, u64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u64;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The event's fields as `DefaultFields` writes them without colours, integers without
+/// `core::fmt`.
+struct PlainFields<'w, 'a> {
+    writer: &'w mut Writer<'a>,
+    first: bool,
+    result: fmt::Result,
+}
+
+impl PlainFields<'_, '_> {
+    fn start(&mut self, field: &Field) -> bool {
+        if self.result.is_err() {
+            return false;
+        }
+        if !std::mem::take(&mut self.first) {
+            self.result = self.writer.write_char(' ');
+        }
+        if field.name() != "message" {
+            let name = field.name();
+            self.result = self
+                .result
+                .and_then(|()| {
+                    self.writer
+                        .write_str(name.strip_prefix("r#").unwrap_or(name))
+                })
+                .and_then(|()| self.writer.write_char('='));
+        }
+        self.result.is_ok()
+    }
+}
+
+impl Visit for PlainFields<'_, '_> {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if self.start(field) {
+            let mut digits = [0u8; 20];
+            let mut at = digits.len();
+            let mut rest = value;
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            }
+            self.result = std::str::from_utf8(&digits[at..])
+                .map_err(|_| fmt::Error)
+                .and_then(|text| self.writer.write_str(text));
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            if self.start(field) {
+                self.result = self.writer.write_str(value);
+            }
+        } else {
+            self.record_debug(field, &value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if self.start(field) {
+            self.result = write!(self.writer, "{value:?}");
+        }
+    }
 }
 
 /// The id of the request being served.
@@ -76,6 +252,18 @@ impl RootSpanBuilder for PartnerlinkRootSpan {
         };
         span.record("status", status.as_u16());
     }
+}
+
+/// The access line of a request.
+fn log_access(status: StatusCode, route: &str, elapsed: std::time::Duration, statements: u32) {
+    tracing::info!(
+        status = status.as_u16(),
+        route = %route,
+        // Whole microseconds: `0.511`, not `0.5107999999999999`.
+        elapsed_ms = elapsed.as_micros() as f64 / 1000.0,
+        db_statements = statements,
+        "request finished"
+    );
 }
 
 /// Sets the request context for problem bodies, echoes the request id, counts the
@@ -127,14 +315,7 @@ pub async fn request_context(
         if let Ok(value) = HeaderValue::from_str(&id) {
             headers.insert(REQUEST_ID, value);
         }
-        tracing::info!(
-            status = status.as_u16(),
-            route = %route,
-            // Whole microseconds: `0.511`, not `0.5107999999999999`.
-            elapsed_ms = elapsed.as_micros() as f64 / 1000.0,
-            db_statements = statements.get(),
-            "request finished"
-        );
+        log_access(status, route, elapsed, statements.get());
     };
     match outcome {
         Ok(mut response) => {
@@ -150,6 +331,117 @@ pub async fn request_context(
             let status = response.status();
             finish(response.headers_mut(), status, "unknown");
             Err(InternalError::from_response(error, response).into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What a subscriber with `format` writes for a request's span and access line, and
+    /// for another event in it, timestamps cut off.
+    fn written<F>(format: F) -> Vec<String>
+    where
+        F: for<'w> FormatEvent<
+                tracing_subscriber::Registry,
+                tracing_subscriber::fmt::format::DefaultFields,
+            > + Send
+            + Sync
+            + 'static,
+    {
+        let lines = Lines::default();
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .event_format(format)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(
+                "request",
+                method = %"GET",
+                path = %"/v1/partners",
+                request_id = %"5f0c6a2e-1d1b-4c1e-9d7e-2b8f1c7c9a10",
+                status = tracing::field::Empty,
+            );
+            let _entered = span.enter();
+            log_access(
+                StatusCode::OK,
+                "/v1/partners",
+                std::time::Duration::from_micros(16_944),
+                1,
+            );
+            log_access(
+                StatusCode::NOT_FOUND,
+                "unmatched",
+                std::time::Duration::from_micros(2_000),
+                0,
+            );
+            log_access(
+                StatusCode::OK,
+                "/v1/x",
+                std::time::Duration::from_secs(90_061),
+                12_345,
+            );
+            tracing::info!(answer = 42u64, "another event");
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|line| {
+                assert_eq!(&line[26..28], "Z ", "{line}");
+                line[27..].to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_access_line_is_written_as_the_stock_text_format_writes_it() {
+        let ours = written(TextFormat::default());
+        let stock = written(Format::<Full>::default());
+        assert_eq!(ours, stock);
+        assert_eq!(
+            ours[0],
+            "  INFO request{method=GET path=/v1/partners request_id=5f0c6a2e-1d1b-4c1e-9d7e-2b8f1c7c9a10}: \
+             partnerlink::telemetry: request finished status=200 route=/v1/partners \
+             elapsed_ms=16.944 db_statements=1"
+        );
+        assert!(
+            ours[1].ends_with("elapsed_ms=2.0 db_statements=0"),
+            "{}",
+            ours[1]
+        );
+    }
+
+    #[test]
+    fn timestamps_are_written_as_rfc_3339_with_microseconds() {
+        use chrono::{DateTime, Utc};
+        for micros in [
+            0i64,
+            951_782_400_123_456,   // 2000-02-29
+            1_795_748_445_191_697, // 2026-11-27
+            253_402_300_799_999_999,
+        ] {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_micros(micros as u64);
+            let mut text = String::new();
+            write_timestamp(&mut Writer::new(&mut text), at).unwrap();
+            let expected = DateTime::<Utc>::from(at).format("%Y-%m-%dT%H:%M:%S%.6fZ ");
+            assert_eq!(text, expected.to_string());
         }
     }
 }
