@@ -115,6 +115,7 @@ pub struct Authenticator {
     issuer: String,
     audience: String,
     leeway_secs: u64,
+    token_key: TokenKey,
     verified: Mutex<Remembered>,
 }
 
@@ -125,12 +126,29 @@ struct Verified {
     expires: i64,
 }
 
-/// Verified tokens, keyed by a 128-bit SipHash of the token under a random key: an entry
-/// takes ~150 bytes however long the token (Entra ID tokens run to 2 KB), and nobody
-/// without the key can make another token hash like a remembered one. When full it is
-/// emptied, so a flood of distinct tokens costs verification, never memory.
+/// Keys remembered tokens: a 128-bit SipHash-2-4 of the token under a random key, so an
+/// entry takes ~150 bytes however long the token (Entra ID tokens run to 2 KB), and
+/// nobody without the key can make another token hash like a remembered one.
+struct TokenKey(u64, u64);
+
+impl TokenKey {
+    fn random() -> Self {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        TokenKey(rng.gen(), rng.gen())
+    }
+
+    fn of(&self, token: &str) -> u128 {
+        use siphasher::sip128::{Hasher128, SipHasher24};
+        let mut hasher = SipHasher24::new_with_keys(self.0, self.1);
+        std::hash::Hasher::write(&mut hasher, token.as_bytes());
+        hasher.finish128().as_u128()
+    }
+}
+
+/// Verified tokens by key. When full, the expired ones go; if that frees nothing, all
+/// go: a flood of distinct tokens costs verification, never memory.
 struct Remembered {
-    hash_key: (u64, u64),
     tokens: HashMap<u128, Verified>,
     capacity: usize,
 }
@@ -140,31 +158,22 @@ const VERIFIED_CAPACITY: usize = 100_000;
 
 impl Remembered {
     fn new(capacity: usize) -> Self {
-        use rand::Rng;
-        let mut rng = rand::thread_rng();
         Remembered {
-            hash_key: (rng.gen(), rng.gen()),
             tokens: HashMap::new(),
             capacity,
         }
     }
 
-    fn key(&self, token: &str) -> u128 {
-        use siphasher::sip128::{Hasher128, SipHasher13};
-        let mut hasher = SipHasher13::new_with_keys(self.hash_key.0, self.hash_key.1);
-        std::hash::Hasher::write(&mut hasher, token.as_bytes());
-        hasher.finish128().as_u128()
-    }
-
-    fn get(&self, token: &str) -> Option<&Verified> {
-        self.tokens.get(&self.key(token))
-    }
-
-    fn insert(&mut self, token: &str, verified: Verified) {
+    /// Remembers a token; `expired_before` is the expiry (leeway included) of a token
+    /// no longer valid now.
+    fn insert(&mut self, key: u128, verified: Verified, expired_before: i64) {
         if self.tokens.len() >= self.capacity {
-            self.tokens.clear();
+            self.tokens
+                .retain(|_, known| known.expires >= expired_before);
+            if self.tokens.len() >= self.capacity {
+                self.tokens.clear();
+            }
         }
-        let key = self.key(token);
         self.tokens.insert(key, verified);
     }
 }
@@ -229,6 +238,7 @@ impl Authenticator {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             leeway_secs: settings.leeway.as_secs(),
+            token_key: TokenKey::random(),
             verified: Mutex::new(Remembered::new(VERIFIED_CAPACITY)),
         }
     }
@@ -238,7 +248,9 @@ impl Authenticator {
     pub fn verify(&self, token: &str) -> Result<Caller, ApiError> {
         let now = jsonwebtoken::get_current_timestamp() as i64;
         let leeway = self.leeway_secs as i64;
-        if let Some(known) = self.remembered().get(token) {
+        // Hashed before the lock: a token can be 2 KB.
+        let key = self.token_key.of(token);
+        if let Some(known) = self.remembered().tokens.get(&key) {
             if known.not_before.saturating_sub(leeway) <= now
                 && now <= known.expires.saturating_add(leeway)
             {
@@ -247,12 +259,13 @@ impl Authenticator {
         }
         let (caller, not_before, expires) = self.verify_signed(token)?;
         self.remembered().insert(
-            token,
+            key,
             Verified {
                 caller: caller.clone(),
                 not_before,
                 expires,
             },
+            now.saturating_sub(leeway),
         );
         Ok(caller)
     }
@@ -420,24 +433,32 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_starts_over_instead_of_growing() {
-        let auth = authenticator();
+    fn a_full_cache_drops_expired_tokens_first_and_else_starts_over() {
+        let verified = |expires| Verified {
+            caller: Caller {
+                sub: "op".into(),
+                operator: true,
+                admin_of: None,
+                partner: None,
+            },
+            not_before: 0,
+            expires,
+        };
         let mut remembered = Remembered::new(3);
-        for n in 0..=3 {
-            let claims = auth.claims(&format!("op{n}"), Role::Operator, None, None, 60);
-            let token = auth.mint(&claims).unwrap();
-            let caller = auth.verify(&token).unwrap();
-            remembered.insert(
-                &token,
-                Verified {
-                    caller,
-                    not_before: 0,
-                    expires: claims.exp,
-                },
-            );
-            assert!(remembered.get(&token).is_some());
-        }
-        assert_eq!(remembered.tokens.len(), 1);
+        remembered.insert(1, verified(100), 0);
+        remembered.insert(2, verified(500), 0);
+        remembered.insert(3, verified(100), 0);
+        remembered.insert(4, verified(500), 200);
+        let mut kept: Vec<_> = remembered.tokens.keys().copied().collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [2, 4], "the expired 1 and 3 went, the live 2 stayed");
+        remembered.insert(5, verified(500), 200);
+        remembered.insert(6, verified(500), 200);
+        assert_eq!(
+            remembered.tokens.keys().collect::<Vec<_>>(),
+            [&6],
+            "all live: started over"
+        );
     }
 
     #[test]
@@ -446,15 +467,16 @@ mod tests {
         let claims = auth.claims("op", Role::Operator, None, None, 60);
         let token = auth.mint(&claims).unwrap();
         assert!(auth.verify(&token).is_ok());
-        assert!(auth.remembered().get(&token).is_some());
+        let key = auth.token_key.of(&token);
+        assert!(auth.remembered().tokens.contains_key(&key));
         let mut forged = token.clone();
         forged.pop();
-        assert!(auth.remembered().get(&forged).is_none());
+        assert!(!auth
+            .remembered()
+            .tokens
+            .contains_key(&auth.token_key.of(&forged)));
         assert!(auth.verify(&forged).is_err());
-        // Two caches hash the same token differently: the key is not guessable.
-        assert_ne!(
-            Remembered::new(1).key(&token),
-            Remembered::new(1).key(&token)
-        );
+        // Two services hash the same token differently: the key is not guessable.
+        assert_ne!(TokenKey::random().of(&token), TokenKey::random().of(&token));
     }
 }

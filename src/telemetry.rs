@@ -106,16 +106,14 @@ where
 
 /// `2026-11-27T05:10:45.191697Z ` as `tracing_subscriber`'s `SystemTime` writes it.
 fn write_timestamp(writer: &mut Writer<'_>, now: std::time::SystemTime) -> fmt::Result {
-    let since = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = since.as_secs();
+    let since = now.duration_since(std::time::UNIX_EPOCH).ok();
+    let secs = since.map_or(0, |s| s.as_secs());
     let (year, month, day) = civil_from_days((secs / 86_400) as i64);
-    if !(0..=9999).contains(&year) {
+    let Some(since) = since.filter(|_| year <= 9999) else {
         let stock = tracing_subscriber::fmt::time::SystemTime;
         tracing_subscriber::fmt::time::FormatTime::format_time(&stock, writer)?;
         return writer.write_char(' ');
-    }
+    };
     let day_secs = secs % 86_400;
     let mut out = *b"0000-00-00T00:00:00.000000Z ";
     let mut put = |at: usize, width: usize, mut value: u64| {
@@ -149,7 +147,8 @@ fn civil_from_days(days: i64) -> (i64, u64, u64) {
 }
 
 /// The event's fields as `DefaultFields` writes them without colours, integers without
-/// `core::fmt`.
+/// `core::fmt`. Only for the access line: its message is a constant, so the stock
+/// format's escaping of control characters in a message has nothing to escape.
 struct PlainFields<'w, 'a> {
     writer: &'w mut Writer<'a>,
     first: bool,
@@ -358,7 +357,7 @@ mod tests {
     /// for another event in it, timestamps cut off.
     fn written<F>(format: F) -> Vec<String>
     where
-        F: for<'w> FormatEvent<
+        F: FormatEvent<
                 tracing_subscriber::Registry,
                 tracing_subscriber::fmt::format::DefaultFields,
             > + Send
