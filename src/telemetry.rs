@@ -1,5 +1,6 @@
 //! Logging set-up and the per-request span, id and access log line.
 
+use std::fmt;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -9,8 +10,6 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage};
-use std::fmt;
-
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Span, Subscriber};
 use tracing_actix_web::RootSpanBuilder;
@@ -106,44 +105,17 @@ where
 
 /// `2026-11-27T05:10:45.191697Z ` as `tracing_subscriber`'s `SystemTime` writes it.
 fn write_timestamp(writer: &mut Writer<'_>, now: std::time::SystemTime) -> fmt::Result {
-    let since = now.duration_since(std::time::UNIX_EPOCH).ok();
-    let secs = since.map_or(0, |s| s.as_secs());
-    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
-    let Some(since) = since.filter(|_| year <= 9999) else {
-        let stock = tracing_subscriber::fmt::time::SystemTime;
-        tracing_subscriber::fmt::time::FormatTime::format_time(&stock, writer)?;
-        return writer.write_char(' ');
-    };
-    let day_secs = secs % 86_400;
-    let mut out = *b"0000-00-00T00:00:00.000000Z ";
-    let mut put = |at: usize, width: usize, mut value: u64| {
-        for i in (at..at + width).rev() {
-            out[i] = b'0' + (value % 10) as u8;
-            value /= 10;
+    use crate::api::timestamp::{rfc3339, Fraction};
+    let mut buf = [0u8; 30];
+    match rfc3339(&now.into(), Fraction::Micros, &mut buf) {
+        Some(text) => writer.write_str(text)?,
+        // Years that need a sign or a fifth digit.
+        None => {
+            let stock = tracing_subscriber::fmt::time::SystemTime;
+            tracing_subscriber::fmt::time::FormatTime::format_time(&stock, writer)?;
         }
-    };
-    put(0, 4, year as u64);
-    put(5, 2, month);
-    put(8, 2, day);
-    put(11, 2, day_secs / 3600);
-    put(14, 2, day_secs / 60 % 60);
-    put(17, 2, day_secs % 60);
-    put(20, 6, u64::from(since.subsec_micros()));
-    writer.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
-}
-
-/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u64, u64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u64;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    }
+    writer.write_char(' ')
 }
 
 /// The event's fields as `DefaultFields` writes them without colours, integers without

@@ -9,7 +9,7 @@ use serde::Serializer;
 /// For `#[serde(serialize_with = "…")]` on a `DateTime<Utc>`.
 pub fn serialize<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; 30];
-    match write(at, &mut buf) {
+    match write(at, Fraction::AsNeeded, &mut buf) {
         Some(len) => serializer.serialize_str(ascii(&buf[..len])),
         // Years outside 0000–9999 take a sign; chrono's own formatting handles them.
         None => serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
@@ -31,8 +31,26 @@ fn ascii(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).expect("only ASCII digits and separators are written")
 }
 
+/// The digits of a second's fraction.
+pub enum Fraction {
+    /// 0, 3, 6 or 9, as chrono writes them.
+    AsNeeded,
+    /// Always 6, as `tracing_subscriber`'s timer writes them.
+    Micros,
+}
+
+/// `at` as RFC 3339 text; `None` for a year that needs a sign or a fifth digit.
+pub fn rfc3339<'b>(
+    at: &DateTime<Utc>,
+    fraction: Fraction,
+    buf: &'b mut [u8; 30],
+) -> Option<&'b str> {
+    let len = write(at, fraction, buf)?;
+    Some(ascii(&buf[..len]))
+}
+
 /// Writes `at` into `buf`; `None` for a year that needs a sign or a fifth digit.
-fn write(at: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
+fn write(at: &DateTime<Utc>, fraction: Fraction, buf: &mut [u8; 30]) -> Option<usize> {
     let year = u32::try_from(at.year()).ok().filter(|y| *y <= 9999)?;
     let mut second = at.second();
     let mut nano = at.nanosecond();
@@ -53,7 +71,10 @@ fn write(at: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
     out.digits(at.minute(), 2);
     out.byte(b':');
     out.digits(second, 2);
-    if nano != 0 {
+    if let Fraction::Micros = fraction {
+        out.byte(b'.');
+        out.digits(nano / 1_000, 6);
+    } else if nano != 0 {
         out.byte(b'.');
         if nano % 1_000_000 == 0 {
             out.digits(nano / 1_000_000, 3);
