@@ -15,7 +15,7 @@ use crate::extract::ValidQuery;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
-    /// Strictly increasing, in commit order.
+    /// Strictly increasing: the order in which the feed first served committed events.
     #[schema(example = 42)]
     pub sequence: i64,
     /// The event's id.
@@ -107,7 +107,9 @@ pub struct EventQuery {
 
 /// Read the event feed
 ///
-/// The outbox of every committed change, in commit order. Operators only.
+/// The outbox of every committed change, in the order of `sequence`, which an event
+/// gets when the feed first reads it after its commit: a later page never holds a
+/// smaller sequence than an earlier one. Operators only.
 #[utoipa::path(
     tag = "events",
     operation_id = "listEvents",

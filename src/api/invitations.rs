@@ -892,7 +892,7 @@ fn accept(
     now: DateTime<Utc>,
 ) -> Result<AcceptedInvitation, ApiError> {
     let mpn = MpnId::from_db(row.mpn_id);
-    // Check first, then write: a refusal leaves nothing behind and holds no outbox lock.
+    // Check first, then write: a refusal leaves nothing behind.
     if row.requests_delegated_admin {
         eligible_for_tenant(conn, mpn, Capability::DelegatedAdmin, tenant)?;
     }

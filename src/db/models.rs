@@ -95,6 +95,10 @@ pub struct AssociationRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = super::schema::events, check_for_backend(diesel::pg::Pg))]
 pub struct EventRow {
+    #[diesel(
+        select_expression = super::schema::events::sequence.assume_not_null(),
+        select_expression_type = diesel::dsl::AssumeNotNull<super::schema::events::sequence>
+    )]
     pub sequence: i64,
     pub id: Uuid,
     pub type_: String,

@@ -15,8 +15,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    events (sequence) {
-        sequence -> Int8,
+    events (staged) {
+        staged -> Int8,
         id -> Uuid,
         #[sql_name = "type"]
         type_ -> Text,
@@ -24,6 +24,7 @@ diesel::table! {
         occurred_at -> Timestamptz,
         actor -> Text,
         data -> Jsonb,
+        sequence -> Nullable<Int8>,
     }
 }
 

@@ -274,7 +274,7 @@ async fn two_instances_accept_a_21vianet_invitation_once() {
     );
 
     let recorded: Vec<(String, Value)> = events::table
-        .order(events::sequence)
+        .order(events::staged)
         .offset(events_before)
         .select((events::type_, events::data))
         .load(&mut conn)

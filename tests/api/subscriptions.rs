@@ -591,29 +591,55 @@ async fn a_reseller_buys_for_its_customer_and_others_cannot() {
     problem(res, 403).await;
 }
 
-/// Sequence order is commit order: an event insert waits for every transaction that
-/// inserted one before it to end, whoever wrote the row.
+/// Event writers do not wait for each other, and an event committed after a later one
+/// was served still comes after the reader's cursor: numbers are given at reading.
 #[tokio::test]
-async fn event_writers_wait_for_the_previous_writer_to_commit() {
+async fn an_event_committed_late_is_served_after_the_cursor() {
     use diesel::connection::SimpleConnection;
     let app = TestApp::spawn().await;
-    let insert = "INSERT INTO events (id, type, occurred_at, actor, data) \
-                  VALUES (gen_random_uuid(), 'test.event', now(), 'test', '{}')";
-    let mut first = app.conn();
-    first.batch_execute("BEGIN").unwrap();
-    first.batch_execute(insert).unwrap();
-    let mut second = app.conn();
-    let waited = second
-        .batch_execute(&format!("SET statement_timeout = 300; {insert}"))
-        .unwrap_err();
-    assert!(waited.to_string().contains("statement timeout"), "{waited}");
-    first.batch_execute("COMMIT").unwrap();
-    second.batch_execute(insert).unwrap();
-    let sequences: Vec<i64> = events::table
-        .filter(events::type_.eq("test.event"))
-        .order(events::sequence)
-        .select(events::sequence)
-        .load(&mut app.conn())
+    let insert = |name: &str| {
+        format!(
+            "INSERT INTO events (id, type, occurred_at, actor, data) \
+             VALUES (gen_random_uuid(), 'test.event', now(), 'test', '{{\"name\": \"{name}\"}}')"
+        )
+    };
+    let test_events = |after: i64| {
+        let app = &app;
+        async move {
+            let feed: Value = app
+                .get(
+                    &format!("/v1/events?after={after}&limit=200"),
+                    &app.operator(),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            feed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["type"] == "test.event")
+                .map(|e| (e["sequence"].as_i64().unwrap(), e["data"]["name"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut early = app.conn();
+    early.batch_execute("BEGIN").unwrap();
+    early.batch_execute(&insert("early")).unwrap();
+    app.conn()
+        .batch_execute(&format!("SET statement_timeout = 300; {}", insert("late")))
         .unwrap();
-    assert_eq!(sequences.len(), 2);
+
+    let first = test_events(0).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let (late_sequence, name) = &first[0];
+    assert_eq!(name, "late");
+
+    early.batch_execute("COMMIT").unwrap();
+    let next = test_events(*late_sequence).await;
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(next[0].1, "early");
+    assert!(next[0].0 > *late_sequence);
+    assert_eq!(test_events(0).await, [first[0].clone(), next[0].clone()]);
 }

@@ -197,6 +197,13 @@ SELECT bench_uuid(5, s), 'subscription.purchased', bench_uuid(1, t), created,
        'admin' || t || '@tenant.example',
        jsonb_build_object('subscriptionId', bench_uuid(2, s), 'quantity', 1 + s % 300)
 FROM bench_subs ORDER BY s;
+-- Numbered, as the feed numbers what it has read (the `sequence` column, once the
+-- schema numbers events on reading).
+SELECT EXISTS (SELECT FROM information_schema.columns
+               WHERE table_name = 'events' AND column_name = 'staged') AS staged_events \gset
+\if :staged_events
+UPDATE events SET sequence = staged;
+\endif
 
 -- Invitations (R8), when the schema has them: tenants t % 5 = 0 got two, one asking for
 -- delegated admin and one offering a trial, in every status.
