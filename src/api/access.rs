@@ -4,7 +4,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::models::{SubscriptionRow, TenantRow};
+use crate::db::models::{ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
 use crate::db::tenants;
 use crate::error::ApiError;
@@ -90,13 +90,55 @@ pub fn tenant_actor(
     tenant: Uuid,
     admits: Admits,
 ) -> Result<(Actor, TenantRow), ApiError> {
+    let actor = standing(conn, caller, tenant, admits)?;
+    let row = tenants::find(conn, tenant)?.ok_or_else(|| no_tenant(tenant))?;
+    Ok((actor, row))
+}
+
+/// [`tenant_actor`] with the product the caller names, in one statement.
+pub fn tenant_actor_with_product(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    tenant: Uuid,
+    admits: Admits,
+    product: &str,
+) -> Result<(Actor, TenantRow, Option<ProductRow>), ApiError> {
+    let actor = standing(conn, caller, tenant, admits)?;
+    let (row, product) =
+        tenants::find_with_product(conn, tenant, product)?.ok_or_else(|| no_tenant(tenant))?;
+    Ok((actor, row, product))
+}
+
+/// [`actor`], asking the database whether a partner caller resells to the tenant.
+fn standing(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    tenant: Uuid,
+    admits: Admits,
+) -> Result<Actor, ApiError> {
     let resells = match reseller_to_check(caller, tenant, admits) {
         Some(mpn) => subscriptions::is_reseller(conn, tenant, mpn)?,
         None => false,
     };
-    let actor = actor(caller, tenant, admits, resells)?;
-    let row = tenants::find(conn, tenant)?.ok_or_else(|| no_tenant(tenant))?;
-    Ok((actor, row))
+    actor(caller, tenant, admits, resells)
+}
+
+/// What a change of one subscription starts from: the caller's standing, the tenant, the
+/// subscription (locked until commit) and its product, in one statement when both exist.
+pub fn subscription_for_update(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    tenant: Uuid,
+    id: Uuid,
+    admits: Admits,
+) -> Result<(Actor, TenantRow, SubscriptionRow, ProductRow), ApiError> {
+    let actor = standing(conn, caller, tenant, admits)?;
+    match subscriptions::find_for_update_with_tenant(conn, tenant, id)? {
+        Some((tenant, sub, product)) if visible(actor, &sub) => Ok((actor, tenant, sub, product)),
+        Some(_) => Err(no_subscription(id)),
+        None if tenants::find(conn, tenant)?.is_none() => Err(no_tenant(tenant)),
+        None => Err(no_subscription(id)),
+    }
 }
 
 /// One subscription with its advisor (current or at an instant), as the caller may see

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::api::access::{self, Actor, ADMINS_AND_OPERATOR};
-use crate::api::subscriptions::{check_if_match, if_match, product_for};
+use crate::api::subscriptions::{check_if_match, if_match, sold_in};
 use crate::auth::Caller;
 use crate::db::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
@@ -378,8 +378,8 @@ pub async fn set_advisor(
     let if_match = if_match(&req);
     let (version, advisor) = db
         .transaction(move |conn| {
-            let (actor, tenant) = access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
-            let row = subscriptions::find_for_update(conn, tenant_id, id)?.ok_or_else(|| access::no_subscription(id))?;
+            let (actor, tenant, row, product) =
+                access::subscription_for_update(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR)?;
             check_if_match(if_match.as_deref(), &row)?;
             if SubscriptionStatus::from_db(&row.status)? == SubscriptionStatus::Cancelled {
                 return Err(ApiError::Conflict(format!("subscription {id} is cancelled and cannot get an advisor")));
@@ -395,7 +395,7 @@ pub async fn set_advisor(
                         .into(),
                 ));
             }
-            let product = product_for(conn, &tenant, &row.product_id)?;
+            let product = sold_in(product, &tenant)?;
             let now = crate::domain::now();
             let advisor = attach_advisor(conn, &caller, &tenant, &product, &row, current.as_ref(), mpn, source_of(actor), now)?;
             let mut changed = row;
@@ -438,9 +438,8 @@ pub async fn remove_advisor(
     let if_match = if_match(&req);
     let version = db
         .transaction(move |conn| {
-            access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_OPERATOR)?;
-            let row = subscriptions::find_for_update(conn, tenant_id, id)?
-                .ok_or_else(|| access::no_subscription(id))?;
+            let (_, _, row, _) =
+                access::subscription_for_update(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR)?;
             check_if_match(if_match.as_deref(), &row)?;
             let current = subscriptions::current_association(conn, tenant_id, id)?
                 .ok_or_else(|| no_advisor(id))?;

@@ -172,6 +172,11 @@ pub fn product_for(
     id: &str,
 ) -> Result<ProductRow, ApiError> {
     let product = products::find(conn, id)?.ok_or_else(|| unknown_product(id))?;
+    sold_in(product, tenant)
+}
+
+/// The product, when it is sold in the tenant's cloud.
+pub fn sold_in(product: ProductRow, tenant: &TenantRow) -> Result<ProductRow, ApiError> {
     if !product.clouds.contains(&tenant.cloud) {
         return Err(ApiError::validation(vec![FieldError::new(
             "productId",
@@ -244,8 +249,13 @@ pub async fn purchase_subscription(
     ));
     let outcome = db
         .transaction(move |conn| {
-            let (actor, tenant) =
-                access::tenant_actor(conn, &caller, tenant_id, ADMINS_AND_RESELLER)?;
+            let (actor, tenant, product) = access::tenant_actor_with_product(
+                conn,
+                &caller,
+                tenant_id,
+                ADMINS_AND_RESELLER,
+                &purchase.product_id,
+            )?;
             if let Some(key) = &key {
                 match idempotency::claim(conn, tenant_id, &caller.sub, key.as_str(), &hash)? {
                     Claim::Fresh => {}
@@ -270,7 +280,7 @@ pub async fn purchase_subscription(
                     }
                 }
             }
-            let subscription = buy(conn, &caller, actor, &tenant, &purchase)?;
+            let subscription = buy(conn, &caller, actor, &tenant, product, &purchase)?;
             let body = serde_json::to_value(&subscription).map_err(ApiError::internal)?;
             if let Some(key) = &key {
                 idempotency::complete(conn, tenant_id, &caller.sub, key.as_str(), 201, &body)?;
@@ -370,9 +380,11 @@ fn buy(
     caller: &Caller,
     actor: Actor,
     tenant: &TenantRow,
+    product: Option<ProductRow>,
     purchase: &Purchase,
 ) -> Result<Subscription, ApiError> {
-    let product = product_for(conn, tenant, &purchase.product_id)?;
+    let product = product.ok_or_else(|| unknown_product(&purchase.product_id))?;
+    let product = sold_in(product, tenant)?;
     check_trial(&product, purchase.trial, "trial")?;
     if purchase.partner_mpn_id.is_some() && Cloud::from_db(&tenant.cloud)? == Cloud::China21Vianet {
         return Err(ApiError::PartnerInitiatedOnly(

@@ -1,13 +1,15 @@
 //! Subscriptions and their advisor associations.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use uuid::Uuid;
 
-use super::models::{AssociationRow, SubscriptionRow, TenantRow};
+use super::models::{AssociationRow, ProductRow, SubscriptionRow, TenantRow};
 use super::schema::{
-    advisor_associations as aa, partner_relationships as rel, partners, subscriptions as subs,
-    tenants,
+    advisor_associations as aa, partner_relationships as rel, partners, products,
+    subscriptions as subs, tenants,
 };
 
 /// An association with the partner's name, as the API shows it.
@@ -44,6 +46,46 @@ pub fn find_for_update(
         .for_update()
         .first(conn)
         .optional()
+}
+
+/// [`find_for_update`] with the subscription's tenant and product, in one statement.
+pub fn find_for_update_with_tenant(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<(TenantRow, SubscriptionRow, ProductRow)>> {
+    LockSubscription(
+        subs::table
+            .inner_join(tenants::table.on(tenants::id.eq(subs::tenant_id)))
+            .inner_join(products::table.on(products::id.eq(subs::product_id)))
+            .filter(subs::tenant_id.eq(tenant).and(subs::id.eq(id)))
+            .select((
+                TenantRow::as_select(),
+                SubscriptionRow::as_select(),
+                ProductRow::as_select(),
+            )),
+    )
+    .get_result(conn)
+    .optional()
+}
+
+/// `FOR UPDATE OF subscriptions`: diesel's `for_update()` locks the row of every joined
+/// table, and a locked tenant or product row would serialise all of its writers.
+#[derive(QueryId)]
+struct LockSubscription<Q>(Q);
+
+impl<Q: Query> Query for LockSubscription<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> RunQueryDsl<PgConnection> for LockSubscription<Q> {}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for LockSubscription<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(" FOR UPDATE OF \"subscriptions\"");
+        Ok(())
+    }
 }
 
 #[derive(Debug, Default)]

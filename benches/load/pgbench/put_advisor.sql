@@ -5,20 +5,19 @@
 -- PUT …/subscriptions/{s}/advisor {mpnId}: an active subscription (slots 0..5) of a
 -- worldwide tenant gets the next of its country's 24 eligible advisors after the
 -- current one, so every transaction is a real change (R5): the current association
--- ends at the instant the new one begins, an advisor.changed event is written under
--- the outbox's advisory lock, and the subscription's version is bumped.
+-- ends at the instant the new one begins, an advisor.changed event is written, and the
+-- subscription's version is bumped. The tenant and the product are read with the
+-- subscription, which alone is locked.
 \set t random(1, :tenants)
 \set t CASE WHEN :t % 20 = 0 THEN :t - 1 ELSE :t END
 \set s random(0, 5) * :tenants + :t
 \set ci :t % 19
 BEGIN;
-SELECT "tenants"."id", "tenants"."display_name", "tenants"."cloud", "tenants"."country_code", "tenants"."created_at" FROM "tenants" WHERE ("tenants"."id" = bench_uuid(1, :t)) LIMIT 1;
-SELECT "subscriptions"."tenant_id", "subscriptions"."id", "subscriptions"."product_id", "subscriptions"."quantity", "subscriptions"."status", "subscriptions"."trial_ends_at", "subscriptions"."reseller_mpn_id", "subscriptions"."version", "subscriptions"."created_at", "subscriptions"."updated_at" FROM "subscriptions" WHERE (("subscriptions"."tenant_id" = bench_uuid(1, :t)) AND ("subscriptions"."id" = bench_uuid(2, :s))) LIMIT 1 FOR UPDATE \gset sub_
+SELECT "tenants"."id", "tenants"."display_name", "tenants"."cloud", "tenants"."country_code", "tenants"."created_at", "subscriptions"."tenant_id", "subscriptions"."id", "subscriptions"."product_id", "subscriptions"."quantity", "subscriptions"."status", "subscriptions"."trial_ends_at", "subscriptions"."reseller_mpn_id", "subscriptions"."version", "subscriptions"."created_at", "subscriptions"."updated_at", "products"."id", "products"."name", "products"."service_family", "products"."clouds", "products"."trial_available", "products"."trial_days" FROM (("subscriptions" INNER JOIN "tenants" ON ("tenants"."id" = "subscriptions"."tenant_id")) INNER JOIN "products" ON ("products"."id" = "subscriptions"."product_id")) WHERE (("subscriptions"."tenant_id" = bench_uuid(1, :t)) AND ("subscriptions"."id" = bench_uuid(2, :s))) FOR UPDATE OF "subscriptions";
 SELECT "advisor_associations"."tenant_id", "advisor_associations"."subscription_id", "advisor_associations"."id", "advisor_associations"."mpn_id", "advisor_associations"."valid_from", "advisor_associations"."valid_to", "advisor_associations"."source", "advisor_associations"."added_by", "advisor_associations"."removed_by", "partners"."name" FROM ("advisor_associations" INNER JOIN "partners" ON ("advisor_associations"."mpn_id" = "partners"."mpn_id")) WHERE ((("advisor_associations"."tenant_id" = bench_uuid(1, :t)) AND ("advisor_associations"."subscription_id" = bench_uuid(2, :s))) AND ("advisor_associations"."valid_to" IS NULL)) LIMIT 1 \gset cur_
 \set m (:cur_mpn_id - 2000001) / 19
 \set g (:m - :m / 5 + 1) % 24
 \set mpn 2000001 + :ci + 19 * (:g + :g / 4)
-SELECT "products"."id", "products"."name", "products"."service_family", "products"."clouds", "products"."trial_available", "products"."trial_days" FROM "products" WHERE ("products"."id" = (:sub_product_id)) LIMIT 1;
 SELECT "partners"."mpn_id", "partners"."kind", "partners"."global_mpn_id", "partners"."name", "partners"."clouds", "partners"."country_codes", "partners"."service_families", "partners"."capabilities", "partners"."status", "partners"."contact_email", "partners"."created_at", "partners"."updated_at" FROM "partners" WHERE ("partners"."mpn_id" = :mpn) LIMIT 1;
 UPDATE "advisor_associations" SET "valid_to" = GREATEST(now(), (:cur_valid_from)::timestamptz + interval '1 microsecond'), "removed_by" = 'pgbench' WHERE (("advisor_associations"."tenant_id" = bench_uuid(1, :t)) AND ("advisor_associations"."id" = (:cur_id)::uuid)) RETURNING "valid_to" AS at \gset
 INSERT INTO "advisor_associations" ("tenant_id", "subscription_id", "id", "mpn_id", "valid_from", "valid_to", "source", "added_by", "removed_by") VALUES (bench_uuid(1, :t), bench_uuid(2, :s), gen_random_uuid(), :mpn, (:at)::timestamptz, DEFAULT, 'customer', 'pgbench', DEFAULT);

@@ -14,6 +14,10 @@ EXPLAIN (COSTS OFF) EXECUTE subscription_read(:'t', 2000001, 'reseller', :'s', :
 EXPLAIN (COSTS OFF) EXECUTE subscription_read_at(false, :'s', '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z', :'t', 1);
 \qecho '### partner_search' :mode
 EXPLAIN (COSTS OFF) EXECUTE partner_search(0, 'DK', 'microsoft365', '%fabrikam%', 21);
+\qecho '### subscription_for_update' :mode
+EXPLAIN (COSTS OFF) EXECUTE subscription_for_update(:'t', :'s');
+\qecho '### tenant_with_product' :mode
+EXPLAIN (COSTS OFF) EXECUTE tenant_with_product('office-365-e3', :'t', 1);
 \qecho '### product_by_id' :mode
 EXPLAIN (COSTS OFF) EXECUTE product_by_id('office-365-e3', 1);
 \qecho '### partner_by_mpn' :mode
