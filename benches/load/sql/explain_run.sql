@@ -7,11 +7,11 @@ EXPLAIN (COSTS OFF) EXECUTE subscription_by_id(:'t', :'s', 1);
 \qecho '### current_advisor' :mode
 EXPLAIN (COSTS OFF) EXECUTE current_advisor(:'t', :'s', 1);
 \qecho '### subscription_read_admin' :mode
-EXPLAIN (COSTS OFF) EXECUTE subscription_read_admin(false, :'s', :'t', 1);
+EXPLAIN (COSTS OFF) EXECUTE subscription_read_admin(false, :'s', :'s', :'t', 1);
 \qecho '### subscription_read_reseller' :mode
-EXPLAIN (COSTS OFF) EXECUTE subscription_read(:'t', 2000001, 'reseller', :'s', :'t', 1);
+EXPLAIN (COSTS OFF) EXECUTE subscription_read(:'t', 2000001, 'reseller', :'s', :'s', :'t', 1);
 \qecho '### subscription_read_at' :mode
-EXPLAIN (COSTS OFF) EXECUTE subscription_read_at(false, :'s', '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z', :'t', 1);
+EXPLAIN (COSTS OFF) EXECUTE subscription_read_at(false, :'s', :'s', '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z', :'t', 1);
 \qecho '### partner_search' :mode
 EXPLAIN (COSTS OFF) EXECUTE partner_search(0, 'DK', 'microsoft365', '%fabrikam%', 21);
 \qecho '### subscription_for_update' :mode
