@@ -643,3 +643,33 @@ async fn an_event_committed_late_is_served_after_the_cursor() {
     assert!(next[0].0 > *late_sequence);
     assert_eq!(test_events(0).await, [first[0].clone(), next[0].clone()]);
 }
+
+/// Feed readers number events one at a time: concurrent readers of many unnumbered
+/// events all answer, and every event gets one number of its own, in staging order
+/// (a read numbers up to 1,000: two of the six number all 1,500).
+#[tokio::test]
+async fn concurrent_feed_readers_number_each_event_once() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    app.conn()
+        .batch_execute(
+            "INSERT INTO events (id, type, occurred_at, actor, data) \
+             SELECT gen_random_uuid(), 'test.event', now(), 'test', jsonb_build_object('n', n) \
+             FROM generate_series(1, 1500) n",
+        )
+        .unwrap();
+    let operator = app.operator();
+    let reads = (0..6).map(|_| app.get("/v1/events?limit=200", &operator));
+    for res in futures_util::future::join_all(reads).await {
+        assert_eq!(res.status(), 200);
+    }
+    let numbered: Vec<(i64, Option<i64>)> = events::table
+        .filter(events::type_.eq("test.event"))
+        .order(events::staged)
+        .select((events::staged, events::sequence))
+        .load(&mut app.conn())
+        .unwrap();
+    let sequences: Vec<i64> = numbered.iter().map(|(_, s)| s.unwrap()).collect();
+    assert_eq!(sequences.len(), 1500);
+    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+}
