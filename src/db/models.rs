@@ -95,6 +95,7 @@ pub struct AssociationRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = super::schema::events, check_for_backend(diesel::pg::Pg))]
 pub struct EventRow {
+    /// The feed reads numbered events only (`sequence > after`).
     #[diesel(
         select_expression = super::schema::events::sequence.assume_not_null(),
         select_expression_type = diesel::dsl::AssumeNotNull<super::schema::events::sequence>
