@@ -14,8 +14,8 @@ use super::schema::events;
 /// Key of the advisory lock under which the feed numbers events.
 const SEQUENCING_LOCK: i64 = 111_559_182_283_891;
 
-/// Events numbered per feed read: more than a page holds, so a page is full whenever
-/// enough events have been committed.
+/// Events numbered per feed read, at least: with the page's size as the floor, a page is
+/// full whenever enough events have been committed.
 const SEQUENCE_BATCH: i64 = 1_000;
 
 /// Records an event in the caller's transaction.
@@ -62,7 +62,7 @@ fn sequence_staged(conn: &mut PgConnection, batch: i64) -> QueryResult<usize> {
 /// for the page), then reads the events after `after`.
 pub fn list(conn: &mut PgConnection, after: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
     conn.transaction(|conn| {
-        sequence_staged(conn, SEQUENCE_BATCH)?;
+        sequence_staged(conn, SEQUENCE_BATCH.max(limit))?;
         events::table
             .filter(events::sequence.gt(after))
             .order(events::sequence)

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::common::{problem, TestApp};
+use crate::common::{problem, TestApp, TestDb};
 
 pub const GLOBAL: &str = "1234567";
 pub const ADVISOR_A: &str = "2345678";
@@ -672,4 +672,27 @@ async fn concurrent_feed_readers_number_each_event_once() {
     let sequences: Vec<i64> = numbered.iter().map(|(_, s)| s.unwrap()).collect();
     assert_eq!(sequences.len(), 1500);
     assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+}
+
+/// A read numbers at least a page and its look-ahead: the largest page of unnumbered
+/// events is full and says more follow.
+#[tokio::test]
+async fn the_largest_page_of_unnumbered_events_is_full() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn_with(TestDb::new(), |s| s.max_page_size = 1_000).await;
+    app.conn()
+        .batch_execute(
+            "INSERT INTO events (id, type, occurred_at, actor, data) \
+             SELECT gen_random_uuid(), 'test.event', now(), 'test', '{}' \
+             FROM generate_series(1, 1001)",
+        )
+        .unwrap();
+    let page: Value = app
+        .get("/v1/events?limit=1000", &app.operator())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1000);
+    assert!(page["nextCursor"].is_string(), "{}", page["nextCursor"]);
 }
