@@ -171,8 +171,16 @@ pub fn product_for(
     tenant: &TenantRow,
     id: &str,
 ) -> Result<ProductRow, ApiError> {
-    let product = products::find(conn, id)?.ok_or_else(|| unknown_product(id))?;
-    sold_in(product, tenant)
+    sellable(products::find(conn, id)?, id, tenant)
+}
+
+/// The product named `id`, when it exists and is sold in the tenant's cloud.
+pub fn sellable(
+    product: Option<ProductRow>,
+    id: &str,
+    tenant: &TenantRow,
+) -> Result<ProductRow, ApiError> {
+    sold_in(product.ok_or_else(|| unknown_product(id))?, tenant)
 }
 
 /// The product, when it is sold in the tenant's cloud.
@@ -383,8 +391,7 @@ fn buy(
     product: Option<ProductRow>,
     purchase: &Purchase,
 ) -> Result<Subscription, ApiError> {
-    let product = product.ok_or_else(|| unknown_product(&purchase.product_id))?;
-    let product = sold_in(product, tenant)?;
+    let product = sellable(product, &purchase.product_id, tenant)?;
     check_trial(&product, purchase.trial, "trial")?;
     if purchase.partner_mpn_id.is_some() && Cloud::from_db(&tenant.cloud)? == Cloud::China21Vianet {
         return Err(ApiError::PartnerInitiatedOnly(
