@@ -133,7 +133,7 @@ pub fn subscription_for_update(
     admits: Admits,
 ) -> Result<(Actor, TenantRow, SubscriptionRow, ProductRow), ApiError> {
     let actor = standing(conn, caller, tenant, admits)?;
-    match subscriptions::find_for_update_with_tenant(conn, tenant, id)? {
+    match subscriptions::find_for_update_with_tenant_and_product(conn, tenant, id)? {
         Some((tenant, sub, product)) if visible(actor, &sub) => Ok((actor, tenant, sub, product)),
         Some(_) => Err(no_subscription(id)),
         None if tenants::find(conn, tenant)?.is_none() => Err(no_tenant(tenant)),

@@ -49,7 +49,7 @@ pub fn find_for_update(
 }
 
 /// [`find_for_update`] with the subscription's tenant and product, in one statement.
-pub fn find_for_update_with_tenant(
+pub fn find_for_update_with_tenant_and_product(
     conn: &mut PgConnection,
     tenant: Uuid,
     id: Uuid,

@@ -83,8 +83,16 @@ pub async fn event_types(app: &TestApp) -> Vec<String> {
 }
 
 pub async fn events_of(app: &TestApp) -> Vec<Value> {
+    events_after(app, 0).await
+}
+
+/// A page of 200 of the feed, after `after`.
+pub async fn events_after(app: &TestApp, after: i64) -> Vec<Value> {
     let feed: Value = app
-        .get("/v1/events?limit=200", &app.operator())
+        .get(
+            &format!("/v1/events?after={after}&limit=200"),
+            &app.operator(),
+        )
         .await
         .json()
         .await

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::common::{problem, TestApp, TestDb};
+use crate::invitations::events_after;
 
 pub const GLOBAL: &str = "1234567";
 pub const ADVISOR_A: &str = "2345678";
@@ -606,18 +607,8 @@ async fn an_event_committed_late_is_served_after_the_cursor() {
     let test_events = |after: i64| {
         let app = &app;
         async move {
-            let feed: Value = app
-                .get(
-                    &format!("/v1/events?after={after}&limit=200"),
-                    &app.operator(),
-                )
+            events_after(app, after)
                 .await
-                .json()
-                .await
-                .unwrap();
-            feed["items"]
-                .as_array()
-                .unwrap()
                 .iter()
                 .filter(|e| e["type"] == "test.event")
                 .map(|e| (e["sequence"].as_i64().unwrap(), e["data"]["name"].clone()))
