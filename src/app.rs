@@ -176,11 +176,13 @@ impl Application {
                 .wrap(TracingLogger::<PartnerlinkRootSpan>::new())
         })
         .workers(settings.workers)
-        // A blocking task holds a pool slot (`Db::run`), so threads beyond the pool size
-        // never have work. Uncapped, tokio adds a thread whenever a request arrives in
-        // the instant before a finished thread is idle again: 30 threads after a short
-        // load, each with its own allocator heap (peak RSS 84 → 69 MiB with the cap).
-        .worker_max_blocking_threads(settings.pool_size as usize)
+        // Each worker has its own blocking threads; together no more than the pool's
+        // connections, so a thread never waits for a connection (it would sleep and be
+        // woken, twice per request under load) and requests beyond the pool queue in
+        // `web::block`. Uncapped, tokio adds a thread whenever a request arrives in the
+        // instant before a finished thread is idle again: 30 threads after a short load,
+        // each with its own allocator heap.
+        .worker_max_blocking_threads((settings.pool_size as usize / settings.workers).max(1))
         .client_request_timeout(settings.header_read_timeout)
         .shutdown_timeout(30)
         .listen(listener)

@@ -203,6 +203,43 @@ async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
     );
 }
 
+/// A purchase refused with 503 because it waited out the acquire timeout behind a busy
+/// pool never runs afterwards, when a connection frees up: the client was told it failed.
+#[tokio::test]
+async fn a_write_refused_for_a_busy_pool_is_never_run_later() {
+    let app = TestApp::spawn_with(TestDb::new(), |s| {
+        s.pool_size = 1;
+        s.pool_acquire_timeout = Duration::from_millis(300);
+        s.statement_timeout = Duration::from_secs(10);
+    })
+    .await;
+    let (tenant, admin, advisor) =
+        subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
+    let mut lock = lock_subscriptions(&app);
+    let blocked = put_advisor(&app, &advisor, &admin, ADVISOR_A);
+    let refused = async {
+        wait_for_lock_waiter(&app).await;
+        let res = app
+            .post(
+                &format!("/v1/tenants/{tenant}/subscriptions"),
+                &admin,
+                json!({"productId": "office-365-e1", "quantity": 1}),
+            )
+            .await;
+        let p = problem(res, 503).await;
+        lock.batch_execute("COMMIT").unwrap();
+        p
+    };
+    let (blocked, refused) = tokio::join!(blocked, refused);
+    assert_eq!(refused["code"], "service_unavailable");
+    assert_eq!(blocked.status(), 200);
+    // The refused job sat in the queue behind the blocked one; give it the time to run.
+    let ready = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
+    assert_eq!(ready.status(), 200);
+    let (subs, ..) = count_consistency(&app);
+    assert_eq!(subs, 1, "the refused purchase was not made after all");
+}
+
 /// A request dropped while it waits for a pool slot (here by the request timeout) stops
 /// counting as waiting: the `partnerlink_db_pool_waiting` gauge goes back to 0.
 #[tokio::test]
