@@ -4,9 +4,10 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::models::{ProductRow, SubscriptionRow, TenantRow};
+use crate::db::models::{PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
 use crate::db::tenants;
+use crate::domain::MpnId;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,18 +96,21 @@ pub fn tenant_actor(
     Ok((actor, row))
 }
 
-/// [`tenant_actor`] with the product the caller names, in one statement.
-pub fn tenant_actor_with_product(
+/// What a purchase starts from: the caller's standing, the tenant, and the product and
+/// partner the caller names (absent when there is no such row), in one statement.
+pub fn tenant_actor_with_product_and_partner(
     conn: &mut PgConnection,
     caller: &Caller,
     tenant: Uuid,
     admits: Admits,
     product: &str,
-) -> Result<(Actor, TenantRow, Option<ProductRow>), ApiError> {
+    partner: Option<MpnId>,
+) -> Result<(Actor, TenantRow, Option<ProductRow>, Option<PartnerRow>), ApiError> {
     let actor = standing(conn, caller, tenant, admits)?;
-    let (row, product) =
-        tenants::find_with_product(conn, tenant, product)?.ok_or_else(|| no_tenant(tenant))?;
-    Ok((actor, row, product))
+    let (row, product, partner) =
+        tenants::find_with_product_and_partner(conn, tenant, product, partner.map(MpnId::get))?
+            .ok_or_else(|| no_tenant(tenant))?;
+    Ok((actor, row, product, partner))
 }
 
 /// [`actor`], asking the database whether a partner caller resells to the tenant.
@@ -123,18 +127,45 @@ fn standing(
     actor(caller, tenant, admits, resells)
 }
 
-/// What a change of one subscription starts from: the caller's standing, the tenant, the
-/// subscription (locked until commit) and its product, in one statement when both exist.
+/// What a change of one subscription starts from.
+pub struct Change {
+    pub actor: Actor,
+    pub tenant: TenantRow,
+    /// Locked until commit.
+    pub subscription: SubscriptionRow,
+    pub product: ProductRow,
+    /// The partner the change names, if any and if it exists.
+    pub partner: Option<PartnerRow>,
+}
+
+/// The caller's standing, the tenant, the subscription (locked until commit), its
+/// product and the partner the change names, in one statement when the tenant and
+/// subscription exist.
 pub fn subscription_for_update(
     conn: &mut PgConnection,
     caller: &Caller,
     tenant: Uuid,
     id: Uuid,
     admits: Admits,
-) -> Result<(Actor, TenantRow, SubscriptionRow, ProductRow), ApiError> {
+    partner: Option<MpnId>,
+) -> Result<Change, ApiError> {
     let actor = standing(conn, caller, tenant, admits)?;
-    match subscriptions::find_for_update_with_tenant_and_product(conn, tenant, id)? {
-        Some((tenant, sub, product)) if visible(actor, &sub) => Ok((actor, tenant, sub, product)),
+    let found = subscriptions::find_for_update_with_tenant_product_and_partner(
+        conn,
+        tenant,
+        id,
+        partner.map(MpnId::get),
+    )?;
+    match found {
+        Some((tenant, subscription, product, partner)) if visible(actor, &subscription) => {
+            Ok(Change {
+                actor,
+                tenant,
+                subscription,
+                product,
+                partner,
+            })
+        }
         Some(_) => Err(no_subscription(id)),
         None if tenants::find(conn, tenant)?.is_none() => Err(no_tenant(tenant)),
         None => Err(no_subscription(id)),

@@ -123,8 +123,20 @@ pub fn eligible_partner(
     tenant: &TenantRow,
     product: &ProductRow,
 ) -> Result<PartnerRow, ApiError> {
-    let partner = partners::find(conn, mpn.get())?
-        .ok_or_else(|| ApiError::PartnerNotFound(mpn.to_string()))?;
+    let found = partners::find(conn, mpn.get())?;
+    check_eligible(conn, mpn, found, capability, tenant, product)
+}
+
+/// [`eligible_partner`] for the partner row read with the request's other rows.
+pub fn check_eligible(
+    conn: &mut PgConnection,
+    mpn: MpnId,
+    found: Option<PartnerRow>,
+    capability: Capability,
+    tenant: &TenantRow,
+    product: &ProductRow,
+) -> Result<PartnerRow, ApiError> {
+    let partner = found.ok_or_else(|| ApiError::PartnerNotFound(mpn.to_string()))?;
     let placement = Placement {
         cloud: Cloud::from_db(&tenant.cloud)?,
         country: CountryCode::from_db(&tenant.country_code)?,
@@ -238,6 +250,23 @@ pub fn attach_advisor(
     now: DateTime<Utc>,
 ) -> Result<NamedAssociation, ApiError> {
     let partner = eligible_partner(conn, mpn, Capability::Advisor, tenant, product)?;
+    attach_partner(conn, caller, tenant, sub, current, partner, source, now)
+}
+
+/// Attaches a partner already found eligible as advisor, ending `current` at the same
+/// instant.
+#[allow(clippy::too_many_arguments)]
+pub fn attach_partner(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    tenant: &TenantRow,
+    sub: &SubscriptionRow,
+    current: Option<&NamedAssociation>,
+    partner: PartnerRow,
+    source: AssociationSource,
+    now: DateTime<Utc>,
+) -> Result<NamedAssociation, ApiError> {
+    let mpn = partner.mpn_id;
     let at = change_instant(current, now);
     if let Some(current) = current {
         close(conn, caller, current, at)?;
@@ -378,8 +407,8 @@ pub async fn set_advisor(
     let if_match = if_match(&req);
     let (version, advisor) = db
         .transaction(move |conn| {
-            let (actor, tenant, row, product) =
-                access::subscription_for_update(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR)?;
+            let access::Change { actor, tenant, subscription: row, product, partner } =
+                access::subscription_for_update(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR, Some(mpn))?;
             check_if_match(if_match.as_deref(), &row)?;
             if SubscriptionStatus::from_db(&row.status)? == SubscriptionStatus::Cancelled {
                 return Err(ApiError::Conflict(format!("subscription {id} is cancelled and cannot get an advisor")));
@@ -397,7 +426,8 @@ pub async fn set_advisor(
             }
             let product = sold_in(product, &tenant)?;
             let now = crate::domain::now();
-            let advisor = attach_advisor(conn, &caller, &tenant, &product, &row, current.as_ref(), mpn, source_of(actor), now)?;
+            let partner = check_eligible(conn, mpn, partner, Capability::Advisor, &tenant, &product)?;
+            let advisor = attach_partner(conn, &caller, &tenant, &row, current.as_ref(), partner, source_of(actor), now)?;
             let mut changed = row;
             changed.updated_at = now;
             let saved = subscriptions::save(conn, &changed)?;
@@ -438,8 +468,15 @@ pub async fn remove_advisor(
     let if_match = if_match(&req);
     let version = db
         .transaction(move |conn| {
-            let (_, _, row, _) =
-                access::subscription_for_update(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR)?;
+            let row = access::subscription_for_update(
+                conn,
+                &caller,
+                tenant_id,
+                id,
+                ADMINS_AND_OPERATOR,
+                None,
+            )?
+            .subscription;
             check_if_match(if_match.as_deref(), &row)?;
             let current = subscriptions::current_association(conn, tenant_id, id)?
                 .ok_or_else(|| no_advisor(id))?;

@@ -9,15 +9,17 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::api::access::{self, Actor, ADMINS_AND_RESELLER, ADMINS_OPERATOR_AND_RESELLER};
-use crate::api::advisor::{attach_advisor, end_association, AdvisorAssociation};
+use crate::api::advisor::{attach_partner, check_eligible, end_association, AdvisorAssociation};
 use crate::api::{MaxPageSize, PageRequest};
 use crate::auth::Caller;
 use crate::db::idempotency::{self, Claim};
-use crate::db::models::{ProductRow, SubscriptionRow, TenantRow};
+use crate::db::models::{PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
 use crate::db::{events, products, Db};
 use crate::domain::subscription::{check_transition, etag, if_match_admits};
-use crate::domain::{AssociationSource, Cloud, IdempotencyKey, MpnId, SubscriptionStatus};
+use crate::domain::{
+    AssociationSource, Capability, Cloud, IdempotencyKey, MpnId, SubscriptionStatus,
+};
 use crate::error::{ApiError, FieldError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 
@@ -257,12 +259,13 @@ pub async fn purchase_subscription(
     ));
     let outcome = db
         .transaction(move |conn| {
-            let (actor, tenant, product) = access::tenant_actor_with_product(
+            let (actor, tenant, product, partner) = access::tenant_actor_with_product_and_partner(
                 conn,
                 &caller,
                 tenant_id,
                 ADMINS_AND_RESELLER,
                 &purchase.product_id,
+                purchase.partner_mpn_id,
             )?;
             if let Some(key) = &key {
                 match idempotency::claim(conn, tenant_id, &caller.sub, key.as_str(), &hash)? {
@@ -288,7 +291,7 @@ pub async fn purchase_subscription(
                     }
                 }
             }
-            let subscription = buy(conn, &caller, actor, &tenant, product, &purchase)?;
+            let subscription = buy(conn, &caller, actor, &tenant, product, partner, &purchase)?;
             let body = serde_json::to_value(&subscription).map_err(ApiError::internal)?;
             if let Some(key) = &key {
                 idempotency::complete(conn, tenant_id, &caller.sub, key.as_str(), 201, &body)?;
@@ -382,13 +385,15 @@ pub fn create_subscription(
     Ok(row)
 }
 
-/// Creates the subscription and, when a partner is named, its advisor (R1, R3).
+/// Creates the subscription and, when a partner is named, its advisor (R1, R3);
+/// `product` and `partner` are the rows the purchase names, if they exist.
 fn buy(
     conn: &mut PgConnection,
     caller: &Caller,
     actor: Actor,
     tenant: &TenantRow,
     product: Option<ProductRow>,
+    partner: Option<PartnerRow>,
     purchase: &Purchase,
 ) -> Result<Subscription, ApiError> {
     let product = sellable(product, &purchase.product_id, tenant)?;
@@ -416,17 +421,20 @@ fn buy(
         now,
     )?;
     let advisor = match purchase.partner_mpn_id {
-        Some(mpn) => Some(attach_advisor(
-            conn,
-            caller,
-            tenant,
-            &product,
-            &row,
-            None,
-            mpn,
-            AssociationSource::Purchase,
-            now,
-        )?),
+        Some(mpn) => {
+            let partner =
+                check_eligible(conn, mpn, partner, Capability::Advisor, tenant, &product)?;
+            Some(attach_partner(
+                conn,
+                caller,
+                tenant,
+                &row,
+                None,
+                partner,
+                AssociationSource::Purchase,
+                now,
+            )?)
+        }
         None => None,
     };
     subscription_view(&row, advisor)

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use uuid::Uuid;
 
-use super::models::{AssociationRow, ProductRow, SubscriptionRow, TenantRow};
+use super::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use super::schema::{
     advisor_associations as aa, partner_relationships as rel, partners, products,
     subscriptions as subs, tenants,
@@ -48,21 +48,29 @@ pub fn find_for_update(
         .optional()
 }
 
-/// [`find_for_update`] with the subscription's tenant and product, in one statement.
-pub fn find_for_update_with_tenant_and_product(
+/// A locked subscription's tenant, row, product, and the partner a change names.
+pub type LockedWithContext = (TenantRow, SubscriptionRow, ProductRow, Option<PartnerRow>);
+
+/// [`find_for_update`] with the subscription's tenant and product, and the partner the
+/// change names (absent when there is no such partner, or none is named), in one
+/// statement.
+pub fn find_for_update_with_tenant_product_and_partner(
     conn: &mut PgConnection,
     tenant: Uuid,
     id: Uuid,
-) -> QueryResult<Option<(TenantRow, SubscriptionRow, ProductRow)>> {
+    partner: Option<i32>,
+) -> QueryResult<Option<LockedWithContext>> {
     LockSubscription(
         subs::table
             .inner_join(tenants::table.on(tenants::id.eq(subs::tenant_id)))
             .inner_join(products::table.on(products::id.eq(subs::product_id)))
+            .left_join(partners::table.on(partners::mpn_id.nullable().eq(partner)))
             .filter(subs::tenant_id.eq(tenant).and(subs::id.eq(id)))
             .select((
                 TenantRow::as_select(),
                 SubscriptionRow::as_select(),
                 ProductRow::as_select(),
+                Option::<PartnerRow>::as_select(),
             )),
     )
     .get_result(conn)

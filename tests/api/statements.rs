@@ -141,3 +141,48 @@ async fn single_reads_send_one_statement_and_relationships_three() {
         2
     );
 }
+
+/// The writes read everything they check in their first statement: the subscription
+/// (locked) with its tenant, product and the partner named, or the tenant with the
+/// product and partner of a purchase. An advisor change is `BEGIN`, that read, the
+/// current advisor, end, insert, event, version, `COMMIT`; a purchase with a partner is
+/// `BEGIN`, that read, subscription, event, association, event, `COMMIT`.
+#[tokio::test]
+async fn an_advisor_change_sends_eight_statements_and_a_purchase_seven() {
+    let app = TestApp::spawn().await;
+    let (_, admin, advisor) = subscription(
+        &app,
+        json!({"productId": "office-365-e3", "quantity": 1, "partnerMpnId": ADVISOR_A}),
+    )
+    .await;
+    let most = |method: &'static str, route: &'static str| {
+        let app = &app;
+        async move {
+            let series = format!(
+                "partnerlink_db_statements_per_request_max{{method=\"{method}\",route=\"{route}\"}}"
+            );
+            app.metric(&series).await.map(|n| n as u32)
+        }
+    };
+    assert_eq!(
+        most("POST", "/v1/tenants/{tenantId}/subscriptions").await,
+        Some(7)
+    );
+    let res = app
+        .request(
+            reqwest::Method::PUT,
+            &advisor,
+            Some(&admin),
+            Some(json!({"mpnId": ADVISOR_B})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        most(
+            "PUT",
+            "/v1/tenants/{tenantId}/subscriptions/{subscriptionId}/advisor"
+        )
+        .await,
+        Some(8)
+    );
+}

@@ -3,24 +3,26 @@
 -- Ids are computed with bench_uuid() exactly as sql/load.sql and the load generator do.
 -- Variables from run.sh: -D tenants=N -D subs=N.
 -- PUT …/subscriptions/{s}/advisor {mpnId}: an active subscription (slots 0..5) of a
--- worldwide tenant gets the next of its country's 24 eligible advisors after the
--- current one, so every transaction is a real change (R5): the current association
--- ends at the instant the new one begins, an advisor.changed event is written, and the
--- subscription's version is bumped. The tenant and the product are read with the
--- subscription, which alone is locked.
+-- worldwide tenant gets one of its country's 24 eligible advisors, read with the
+-- subscription (which alone is locked), its tenant and its product; when that is the
+-- current advisor the call is a no-op (1 in 24), as in the service. Otherwise the
+-- current association ends at the instant the new one begins, an advisor.changed
+-- event is written, and the subscription's version is bumped.
 \set t random(1, :tenants)
 \set t CASE WHEN :t % 20 = 0 THEN :t - 1 ELSE :t END
 \set s random(0, 5) * :tenants + :t
 \set ci :t % 19
-BEGIN;
-SELECT "tenants"."id", "tenants"."display_name", "tenants"."cloud", "tenants"."country_code", "tenants"."created_at", "subscriptions"."tenant_id", "subscriptions"."id", "subscriptions"."product_id", "subscriptions"."quantity", "subscriptions"."status", "subscriptions"."trial_ends_at", "subscriptions"."reseller_mpn_id", "subscriptions"."version", "subscriptions"."created_at", "subscriptions"."updated_at", "products"."id", "products"."name", "products"."service_family", "products"."clouds", "products"."trial_available", "products"."trial_days" FROM (("subscriptions" INNER JOIN "tenants" ON ("tenants"."id" = "subscriptions"."tenant_id")) INNER JOIN "products" ON ("products"."id" = "subscriptions"."product_id")) WHERE (("subscriptions"."tenant_id" = bench_uuid(1, :t)) AND ("subscriptions"."id" = bench_uuid(2, :s))) FOR UPDATE OF "subscriptions";
-SELECT "advisor_associations"."tenant_id", "advisor_associations"."subscription_id", "advisor_associations"."id", "advisor_associations"."mpn_id", "advisor_associations"."valid_from", "advisor_associations"."valid_to", "advisor_associations"."source", "advisor_associations"."added_by", "advisor_associations"."removed_by", "partners"."name" FROM ("advisor_associations" INNER JOIN "partners" ON ("advisor_associations"."mpn_id" = "partners"."mpn_id")) WHERE ((("advisor_associations"."tenant_id" = bench_uuid(1, :t)) AND ("advisor_associations"."subscription_id" = ANY(ARRAY[bench_uuid(2, :s)]))) AND ("advisor_associations"."valid_to" IS NULL)) LIMIT 1 \gset cur_
-\set m (:cur_mpn_id - 2000001) / 19
-\set g (:m - :m / 5 + 1) % 24
+\set g random(0, 23)
 \set mpn 2000001 + :ci + 19 * (:g + :g / 4)
-SELECT "partners"."mpn_id", "partners"."kind", "partners"."global_mpn_id", "partners"."name", "partners"."clouds", "partners"."country_codes", "partners"."service_families", "partners"."capabilities", "partners"."status", "partners"."contact_email", "partners"."created_at", "partners"."updated_at" FROM "partners" WHERE ("partners"."mpn_id" = :mpn) LIMIT 1;
+BEGIN;
+SELECT "tenants"."id", "tenants"."display_name", "tenants"."cloud", "tenants"."country_code", "tenants"."created_at", "subscriptions"."tenant_id", "subscriptions"."id", "subscriptions"."product_id", "subscriptions"."quantity", "subscriptions"."status", "subscriptions"."trial_ends_at", "subscriptions"."reseller_mpn_id", "subscriptions"."version", "subscriptions"."created_at", "subscriptions"."updated_at", "products"."id", "products"."name", "products"."service_family", "products"."clouds", "products"."trial_available", "products"."trial_days", "partners"."mpn_id", "partners"."kind", "partners"."global_mpn_id", "partners"."name", "partners"."clouds", "partners"."country_codes", "partners"."service_families", "partners"."capabilities", "partners"."status", "partners"."contact_email", "partners"."created_at", "partners"."updated_at" FROM ((("subscriptions" INNER JOIN "tenants" ON ("tenants"."id" = "subscriptions"."tenant_id")) INNER JOIN "products" ON ("products"."id" = "subscriptions"."product_id")) LEFT OUTER JOIN "partners" ON ("partners"."mpn_id" = :mpn)) WHERE (("subscriptions"."tenant_id" = bench_uuid(1, :t)) AND ("subscriptions"."id" = bench_uuid(2, :s))) FOR UPDATE OF "subscriptions";
+SELECT "advisor_associations"."tenant_id", "advisor_associations"."subscription_id", "advisor_associations"."id", "advisor_associations"."mpn_id", "advisor_associations"."valid_from", "advisor_associations"."valid_to", "advisor_associations"."source", "advisor_associations"."added_by", "advisor_associations"."removed_by", "partners"."name" FROM ("advisor_associations" INNER JOIN "partners" ON ("advisor_associations"."mpn_id" = "partners"."mpn_id")) WHERE ((("advisor_associations"."tenant_id" = bench_uuid(1, :t)) AND ("advisor_associations"."subscription_id" = ANY(ARRAY[bench_uuid(2, :s)]))) AND ("advisor_associations"."valid_to" IS NULL)) LIMIT 1 \gset cur_
+\if :cur_mpn_id = :mpn
+COMMIT;
+\else
 UPDATE "advisor_associations" SET "valid_to" = GREATEST(now(), (:cur_valid_from)::timestamptz + interval '1 microsecond'), "removed_by" = 'pgbench' WHERE (("advisor_associations"."tenant_id" = bench_uuid(1, :t)) AND ("advisor_associations"."id" = (:cur_id)::uuid)) RETURNING "valid_to" AS at \gset
 INSERT INTO "advisor_associations" ("tenant_id", "subscription_id", "id", "mpn_id", "valid_from", "valid_to", "source", "added_by", "removed_by") VALUES (bench_uuid(1, :t), bench_uuid(2, :s), gen_random_uuid(), :mpn, (:at)::timestamptz, DEFAULT, 'customer', 'pgbench', DEFAULT);
 INSERT INTO "events" ("id", "type", "tenant_id", "occurred_at", "actor", "data") VALUES (gen_random_uuid(), 'advisor.changed', bench_uuid(1, :t), clock_timestamp(), 'pgbench', jsonb_build_object('subscriptionId', bench_uuid(2, :s), 'mpnId', (:mpn)::text, 'previousMpnId', (:cur_mpn_id)::text, 'at', (:at)::timestamptz, 'source', 'customer'));
 UPDATE "subscriptions" SET "quantity" = "subscriptions"."quantity", "status" = "subscriptions"."status", "trial_ends_at" = "subscriptions"."trial_ends_at", "version" = ("subscriptions"."version" + 1), "updated_at" = now() WHERE (("subscriptions"."tenant_id" = bench_uuid(1, :t)) AND ("subscriptions"."id" = bench_uuid(2, :s))) RETURNING "subscriptions"."tenant_id", "subscriptions"."id", "subscriptions"."product_id", "subscriptions"."quantity", "subscriptions"."status", "subscriptions"."trial_ends_at", "subscriptions"."reseller_mpn_id", "subscriptions"."version", "subscriptions"."created_at", "subscriptions"."updated_at";
 COMMIT;
+\endif

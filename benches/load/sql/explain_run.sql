@@ -15,13 +15,11 @@ EXPLAIN (COSTS OFF) EXECUTE subscription_read_at(false, :'s', :'s', '2024-02-01T
 \qecho '### partner_search' :mode
 EXPLAIN (COSTS OFF) EXECUTE partner_search(0, 'DK', 'microsoft365', '%fabrikam%', 21);
 \qecho '### subscription_for_update' :mode
-EXPLAIN (COSTS OFF) EXECUTE subscription_for_update(:'t', :'s');
+EXPLAIN (COSTS OFF) EXECUTE subscription_for_update(2000001, :'t', :'s');
 \qecho '### tenant_with_product' :mode
-EXPLAIN (COSTS OFF) EXECUTE tenant_with_product('office-365-e3', :'t', 1);
+EXPLAIN (COSTS OFF) EXECUTE tenant_with_product('office-365-e3', 2000001, :'t', 1);
 \qecho '### product_by_id' :mode
 EXPLAIN (COSTS OFF) EXECUTE product_by_id('office-365-e3', 1);
-\qecho '### partner_by_mpn' :mode
-EXPLAIN (COSTS OFF) EXECUTE partner_by_mpn(2000001, 1);
 \qecho '### end_association' :mode
 EXPLAIN (COSTS OFF) EXECUTE end_association(now(), 'x', :'t', bench_uuid(3, 56));
 \qecho '### save_subscription' :mode
