@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
@@ -136,18 +137,83 @@ pub fn list(
         .load(conn)
 }
 
-/// Saves changed fields and bumps the version.
+/// Saves the changeable fields and bumps the version; the caller holds the row's lock, so
+/// the saved row is `row` with the new version.
 pub fn save(conn: &mut PgConnection, row: &SubscriptionRow) -> QueryResult<SubscriptionRow> {
-    diesel::update(subs::table.find((row.tenant_id, row.id)))
-        .set((
-            subs::quantity.eq(row.quantity),
-            subs::status.eq(&row.status),
-            subs::trial_ends_at.eq(row.trial_ends_at),
-            subs::version.eq(subs::version + 1),
-            subs::updated_at.eq(row.updated_at),
-        ))
-        .returning(SubscriptionRow::as_returning())
-        .get_result(conn)
+    let version = Save(row).get_result(conn)?;
+    Ok(SubscriptionRow {
+        version,
+        ..row.clone()
+    })
+}
+
+/// The `UPDATE`s below are written out rather than built with `diesel::update`: diesel
+/// never caches an `UPDATE`'s prepared statement (a changeset may vary), so PostgreSQL
+/// would parse and plan each anew, one more round trip per call. Their SQL never varies,
+/// so a marker type is their statement cache key.
+macro_rules! cached_statement {
+    ($query:ident, $marker:ident) => {
+        struct $marker;
+
+        impl QueryId for $query<'_> {
+            type QueryId = $marker;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl RunQueryDsl<PgConnection> for $query<'_> {}
+    };
+}
+
+struct Save<'a>(&'a SubscriptionRow);
+
+cached_statement!(Save, SaveId);
+
+/// `RETURNING version`.
+impl Query for Save<'_> {
+    type SqlType = BigInt;
+}
+
+impl QueryFragment<Pg> for Save<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let row = self.0;
+        out.push_sql("UPDATE subscriptions SET quantity = ");
+        out.push_bind_param::<Integer, _>(&row.quantity)?;
+        out.push_sql(", status = ");
+        out.push_bind_param::<Text, _>(&row.status)?;
+        out.push_sql(", trial_ends_at = ");
+        out.push_bind_param::<Nullable<Timestamptz>, _>(&row.trial_ends_at)?;
+        out.push_sql(", version = version + 1, updated_at = ");
+        out.push_bind_param::<Timestamptz, _>(&row.updated_at)?;
+        out.push_sql(" WHERE tenant_id = ");
+        out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
+        out.push_sql(" AND id = ");
+        out.push_bind_param::<SqlUuid, _>(&row.id)?;
+        out.push_sql(" RETURNING version");
+        Ok(())
+    }
+}
+
+struct EndAssociation<'a> {
+    tenant: &'a Uuid,
+    id: &'a Uuid,
+    at: &'a DateTime<Utc>,
+    by: &'a str,
+}
+
+cached_statement!(EndAssociation, EndAssociationId);
+
+impl QueryFragment<Pg> for EndAssociation<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("UPDATE advisor_associations SET valid_to = ");
+        out.push_bind_param::<Timestamptz, _>(self.at)?;
+        out.push_sql(", removed_by = ");
+        out.push_bind_param::<Text, _>(self.by)?;
+        out.push_sql(" WHERE tenant_id = ");
+        out.push_bind_param::<SqlUuid, _>(self.tenant)?;
+        out.push_sql(" AND id = ");
+        out.push_bind_param::<SqlUuid, _>(self.id)?;
+        Ok(())
+    }
 }
 
 /// Everything a read of one subscription needs.
@@ -314,10 +380,14 @@ pub fn end_association(
     at: DateTime<Utc>,
     by: &str,
 ) -> QueryResult<()> {
-    diesel::update(aa::table.find((tenant, id)))
-        .set((aa::valid_to.eq(at), aa::removed_by.eq(by)))
-        .execute(conn)
-        .map(|_| ())
+    EndAssociation {
+        tenant: &tenant,
+        id: &id,
+        at: &at,
+        by,
+    }
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// Every association of a subscription, newest first.

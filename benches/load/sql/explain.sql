@@ -26,9 +26,9 @@ SELECT "tenants"."id", "tenants"."display_name", "tenants"."cloud", "tenants"."c
 PREPARE product_by_id(text, bigint) AS
 SELECT "products"."id", "products"."name", "products"."service_family", "products"."clouds", "products"."trial_available", "products"."trial_days" FROM "products" WHERE ("products"."id" = $1) LIMIT $2;
 PREPARE end_association(timestamptz, text, uuid, uuid) AS
-UPDATE "advisor_associations" SET "valid_to" = $1, "removed_by" = $2 WHERE (("advisor_associations"."tenant_id" = $3) AND ("advisor_associations"."id" = $4));
-PREPARE save_subscription(integer, text, timestamptz, bigint, timestamptz, uuid, uuid) AS
-UPDATE "subscriptions" SET "quantity" = $1, "status" = $2, "trial_ends_at" = $3, "version" = ("subscriptions"."version" + $4), "updated_at" = $5 WHERE (("subscriptions"."tenant_id" = $6) AND ("subscriptions"."id" = $7)) RETURNING "subscriptions"."id";
+UPDATE advisor_associations SET valid_to = $1, removed_by = $2 WHERE tenant_id = $3 AND id = $4;
+PREPARE save_subscription(integer, text, timestamptz, timestamptz, uuid, uuid) AS
+UPDATE subscriptions SET quantity = $1, status = $2, trial_ends_at = $3, version = version + 1, updated_at = $4 WHERE tenant_id = $5 AND id = $6 RETURNING version;
 
 PREPARE tenant_has_expired(uuid, text, timestamptz, uuid, bigint) AS
 SELECT EXISTS (SELECT "partner_relationships"."id" FROM "partner_relationships" WHERE (("partner_relationships"."tenant_id" = $1) AND ((("partner_relationships"."kind" = $2) AND ("partner_relationships"."ended_at" IS NULL)) AND ("partner_relationships"."expires_at" <= $3)))) FROM "tenants" WHERE ("tenants"."id" = $4) LIMIT $5;

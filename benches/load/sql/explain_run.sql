@@ -23,7 +23,7 @@ EXPLAIN (COSTS OFF) EXECUTE product_by_id('office-365-e3', 1);
 \qecho '### end_association' :mode
 EXPLAIN (COSTS OFF) EXECUTE end_association(now(), 'x', :'t', bench_uuid(3, 56));
 \qecho '### save_subscription' :mode
-EXPLAIN (COSTS OFF) EXECUTE save_subscription(1, 'active', NULL, 1, now(), :'t', :'s');
+EXPLAIN (COSTS OFF) EXECUTE save_subscription(1, 'active', NULL, now(), :'t', :'s');
 \qecho '### tenant_has_expired' :mode
 EXPLAIN (COSTS OFF) EXECUTE tenant_has_expired(:'t', 'delegatedAdmin', now(), :'t', 1);
 \qecho '### sweep_expired (only when tenant_has_expired)' :mode
