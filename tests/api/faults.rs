@@ -174,6 +174,26 @@ fn lock_subscriptions(app: &TestApp) -> PgConnection {
     conn
 }
 
+/// Holds the pool's only connection with an advisor change blocked on the test's row
+/// lock, runs `starved` once the change waits on the lock, then releases the lock.
+/// Returns the change's answer and what `starved` returned.
+async fn while_the_pool_is_held<T>(
+    app: &TestApp,
+    admin: &str,
+    advisor: &str,
+    starved: impl std::future::Future<Output = T>,
+) -> (reqwest::Response, T) {
+    let mut lock = lock_subscriptions(app);
+    let blocked = put_advisor(app, advisor, admin, ADVISOR_A);
+    let starved = async {
+        wait_for_lock_waiter(app).await;
+        let out = starved.await;
+        lock.batch_execute("COMMIT").unwrap();
+        out
+    };
+    tokio::join!(blocked, starved)
+}
+
 #[tokio::test]
 async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
     let db = TestDb::new();
@@ -185,16 +205,11 @@ async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
     .await;
     let (tenant, admin, advisor) =
         subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
-    let mut lock = lock_subscriptions(&app);
-    let blocked = put_advisor(&app, &advisor, &admin, ADVISOR_A);
-    let starved = async {
-        wait_for_lock_waiter(&app).await;
+    let (blocked, starved) = while_the_pool_is_held(&app, &admin, &advisor, async {
         let res = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
-        let p = problem(res, 503).await;
-        lock.batch_execute("COMMIT").unwrap();
-        p
-    };
-    let (blocked, starved) = tokio::join!(blocked, starved);
+        problem(res, 503).await
+    })
+    .await;
     assert_eq!(starved["code"], "service_unavailable");
     assert_eq!(
         blocked.status(),
@@ -215,10 +230,7 @@ async fn a_write_refused_for_a_busy_pool_is_never_run_later() {
     .await;
     let (tenant, admin, advisor) =
         subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
-    let mut lock = lock_subscriptions(&app);
-    let blocked = put_advisor(&app, &advisor, &admin, ADVISOR_A);
-    let refused = async {
-        wait_for_lock_waiter(&app).await;
+    let (blocked, refused) = while_the_pool_is_held(&app, &admin, &advisor, async {
         let res = app
             .post(
                 &format!("/v1/tenants/{tenant}/subscriptions"),
@@ -226,11 +238,9 @@ async fn a_write_refused_for_a_busy_pool_is_never_run_later() {
                 json!({"productId": "office-365-e1", "quantity": 1}),
             )
             .await;
-        let p = problem(res, 503).await;
-        lock.batch_execute("COMMIT").unwrap();
-        p
-    };
-    let (blocked, refused) = tokio::join!(blocked, refused);
+        problem(res, 503).await
+    })
+    .await;
     assert_eq!(refused["code"], "service_unavailable");
     assert_eq!(blocked.status(), 200);
     // The refused job sat in the queue behind the blocked one; give it the time to run.
@@ -253,17 +263,12 @@ async fn a_request_dropped_while_waiting_for_the_pool_stops_counting_as_waiting(
     .await;
     let (tenant, admin, advisor) =
         subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
-    let mut lock = lock_subscriptions(&app);
-    let blocked = put_advisor(&app, &advisor, &admin, ADVISOR_A);
-    let waiter = async {
-        wait_for_lock_waiter(&app).await;
+    let (_, (code, waiting)) = while_the_pool_is_held(&app, &admin, &advisor, async {
         let res = app.get(&format!("/v1/tenants/{tenant}"), &admin).await;
         let code = problem(res, 504).await["code"].clone();
-        let waiting = app.metric("partnerlink_db_pool_waiting").await;
-        lock.batch_execute("COMMIT").unwrap();
-        (code, waiting)
-    };
-    let (_, (code, waiting)) = tokio::join!(blocked, waiter);
+        (code, app.metric("partnerlink_db_pool_waiting").await)
+    })
+    .await;
     assert_eq!(code, "request_timeout");
     assert_eq!(
         waiting,

@@ -635,20 +635,25 @@ async fn an_event_committed_late_is_served_after_the_cursor() {
     assert_eq!(test_events(0).await, [first[0].clone(), next[0].clone()]);
 }
 
+/// Stages `n` committed, not yet numbered `test.event`s, straight in the outbox.
+fn stage_test_events(app: &TestApp, n: u32) {
+    use diesel::connection::SimpleConnection;
+    app.conn()
+        .batch_execute(&format!(
+            "INSERT INTO events (id, type, occurred_at, actor, data) \
+             SELECT gen_random_uuid(), 'test.event', now(), 'test', '{{}}' \
+             FROM generate_series(1, {n})"
+        ))
+        .unwrap();
+}
+
 /// Feed readers number events one at a time: concurrent readers of many unnumbered
 /// events all answer, and every event gets one number of its own, in staging order
 /// (a read numbers up to 1,000: two of the six number all 1,500).
 #[tokio::test]
 async fn concurrent_feed_readers_number_each_event_once() {
-    use diesel::connection::SimpleConnection;
     let app = TestApp::spawn().await;
-    app.conn()
-        .batch_execute(
-            "INSERT INTO events (id, type, occurred_at, actor, data) \
-             SELECT gen_random_uuid(), 'test.event', now(), 'test', jsonb_build_object('n', n) \
-             FROM generate_series(1, 1500) n",
-        )
-        .unwrap();
+    stage_test_events(&app, 1500);
     let operator = app.operator();
     let reads = (0..6).map(|_| app.get("/v1/events?limit=200", &operator));
     for res in futures_util::future::join_all(reads).await {
@@ -669,15 +674,8 @@ async fn concurrent_feed_readers_number_each_event_once() {
 /// events is full and says more follow.
 #[tokio::test]
 async fn the_largest_page_of_unnumbered_events_is_full() {
-    use diesel::connection::SimpleConnection;
     let app = TestApp::spawn_with(TestDb::new(), |s| s.max_page_size = 1_000).await;
-    app.conn()
-        .batch_execute(
-            "INSERT INTO events (id, type, occurred_at, actor, data) \
-             SELECT gen_random_uuid(), 'test.event', now(), 'test', '{}' \
-             FROM generate_series(1, 1001)",
-        )
-        .unwrap();
+    stage_test_events(&app, 1001);
     let page: Value = app
         .get("/v1/events?limit=1000", &app.operator())
         .await
