@@ -62,15 +62,17 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn serve(settings: Settings) -> Result<(), String> {
-    telemetry::init(settings.log_format);
-    actix_web::rt::System::new().block_on(async move {
+    telemetry::init(settings.log_format).map_err(|e| format!("cannot start logging: {e}"))?;
+    let served = actix_web::rt::System::new().block_on(async move {
         let listen = settings.listen;
         let app = Application::build(settings)
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(%listen, "partnerlink is serving; API docs at /docs");
         app.run_until_stopped().await.map_err(|e| e.to_string())
-    })
+    });
+    telemetry::flush();
+    served
 }
 
 fn migrate(settings: &Settings) -> Result<(), String> {

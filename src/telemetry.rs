@@ -1,6 +1,9 @@
 //! Logging set-up and the per-request span, id and access log line.
 
+mod batch;
+
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -25,15 +28,28 @@ use crate::metrics::Metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Where log lines go: stderr, in batches (`batch`).
+static OUTPUT: OnceLock<Arc<batch::Batched<std::io::Stderr>>> = OnceLock::new();
+
 /// Installs the global subscriber; `RUST_LOG` sets levels (default `info`).
-pub fn init(format: LogFormat) {
+pub fn init(format: LogFormat) -> std::io::Result<()> {
+    if OUTPUT.get().is_some() {
+        return Ok(());
+    }
+    let output = batch::Batched::new(std::io::stderr());
+    output.spawn_flusher()?;
+    let output = OUTPUT.get_or_init(|| output);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        flush();
+        previous(info);
+    }));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(batch::Sink(Arc::clone(output)))
         // Colour codes only for a person at a terminal, never into files or collectors.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    // A second call (tests build many apps in one process) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder
             .json()
@@ -42,6 +58,15 @@ pub fn init(format: LogFormat) {
             .try_init(),
         LogFormat::Text => builder.event_format(TextFormat::default()).try_init(),
     };
+    Ok(())
+}
+
+/// Writes the log lines still waiting for their batch (before the process exits or a
+/// panic message is printed).
+pub fn flush() {
+    if let Some(output) = OUTPUT.get() {
+        output.flush();
+    }
 }
 
 /// `tracing_subscriber`'s text format (`Full`, no colours) byte for byte, with the access

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use partnerlink::db::schema::{
@@ -88,8 +88,16 @@ impl Instance {
         panic!("instance on {port} never became ready");
     }
 
-    /// Stops the process and returns everything it wrote (empty when not kept).
+    /// Stops the process as a container runtime does, with SIGTERM (its last log lines
+    /// are written on the way out), and returns everything it wrote (empty when not kept).
     pub fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let Some(path) = self.log.take() else {
