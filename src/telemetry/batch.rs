@@ -15,11 +15,12 @@ pub const EVERY: Duration = Duration::from_millis(50);
 /// A batch this large is written by the thread that fills it.
 const FULL: usize = 64 * 1024;
 
-/// The shared output: lines waiting to be written, and the destination, whose lock also
+/// The shared output: lines waiting to be written, and the destination with the buffer
+/// last written (swapped with `pending`, so neither is allocated anew); its lock also
 /// keeps batches in order.
 pub struct Batched<W> {
     pending: Mutex<Vec<u8>>,
-    out: Mutex<W>,
+    out: Mutex<(W, Vec<u8>)>,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -31,17 +32,19 @@ impl<W: Write> Batched<W> {
     pub fn new(out: W) -> Arc<Self> {
         Arc::new(Batched {
             pending: Mutex::new(Vec::new()),
-            out: Mutex::new(out),
+            out: Mutex::new((out, Vec::new())),
         })
     }
 
     /// Writes every waiting line. Errors are dropped: the log has nowhere to report them.
     pub fn flush(&self) {
         let mut out = locked(&self.out);
-        let lines = std::mem::take(&mut *locked(&self.pending));
+        let (out, lines) = &mut *out;
+        std::mem::swap(&mut *locked(&self.pending), lines);
         if !lines.is_empty() {
-            let _ = out.write_all(&lines);
+            let _ = out.write_all(lines);
             let _ = out.flush();
+            lines.clear();
         }
     }
 
