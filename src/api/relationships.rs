@@ -105,9 +105,20 @@ pub fn tenant_relationships(
     tenant: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<Relationship>, ApiError> {
+    let advice = relationships::current_advice(conn, tenant)?;
+    with_advice(conn, tenant, advice, now)
+}
+
+/// The tenant's relationships, its current advice already read.
+fn with_advice(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    current: Vec<relationships::CurrentAdvice>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Relationship>, ApiError> {
     let mut items = Vec::new();
     let mut advice: BTreeMap<i32, Relationship> = BTreeMap::new();
-    for row in relationships::current_advice(conn, tenant)? {
+    for row in current {
         let mpn = MpnId::from_db(row.mpn_id);
         let entry = advice.entry(row.mpn_id).or_insert_with(|| Relationship {
             id: advisor_relationship_id(tenant, mpn),
@@ -312,14 +323,14 @@ pub async fn list_relationships(
         .run(move |conn| {
             access::actor(&caller, tenant_id, ADMINS_AND_OPERATOR, false)?;
             let now = crate::domain::now();
-            let expired = relationships::tenant_has_expired(conn, tenant_id, now)?
+            let (expired, advice) = relationships::tenant_with_advice(conn, tenant_id, now)?
                 .ok_or_else(|| access::no_tenant(tenant_id))?;
             // The listing filters on expiry itself; the sweep only records the ends
             // (and their events) once, so a read without any due needs no transaction.
             if expired {
                 conn.transaction(|conn| sweep_expired(conn, Scope::Tenant(tenant_id), now))?;
             }
-            tenant_relationships(conn, tenant_id, now)
+            with_advice(conn, tenant_id, advice, now)
         })
         .await?;
     let rows: Vec<Relationship> = items

@@ -122,23 +122,52 @@ pub fn end_expired(
         .get_results(conn)
 }
 
-/// Whether the tenant has delegated admin relationships past their expiry that no
-/// sweep has ended yet; `None` when there is no such tenant. One statement, so that a
-/// read finds in its first round trip whether it must sweep at all.
-pub fn tenant_has_expired(
+/// The tenant's listing start, in one statement: whether it has delegated admin
+/// relationships past their expiry that no sweep has ended yet (so a read learns in its
+/// first round trip whether it must sweep at all), and its current advice (the sweep
+/// does not touch it). `None` when there is no such tenant.
+pub fn tenant_with_advice(
     conn: &mut PgConnection,
     tenant: Uuid,
     now: DateTime<Utc>,
-) -> QueryResult<Option<bool>> {
-    tenants::table
+) -> QueryResult<Option<(bool, Vec<CurrentAdvice>)>> {
+    type Row = (bool, Option<(i32, String, Uuid, DateTime<Utc>)>);
+    let rows: Vec<Row> = tenants::table
+        .left_join(aa::table.on(aa::tenant_id.eq(tenants::id).and(aa::valid_to.is_null())))
+        .left_join(partners::table.on(partners::mpn_id.eq(aa::mpn_id)))
         .filter(tenants::id.eq(tenant))
-        .select(diesel::dsl::exists(
-            rel::table
-                .filter(rel::tenant_id.eq(tenant))
-                .filter(past_expiry(now)),
+        .select((
+            diesel::dsl::exists(
+                rel::table
+                    .filter(rel::tenant_id.eq(tenant))
+                    .filter(past_expiry(now)),
+            ),
+            (
+                aa::mpn_id,
+                partners::name,
+                aa::subscription_id,
+                aa::valid_from,
+            )
+                .nullable(),
         ))
-        .first(conn)
-        .optional()
+        .order((aa::mpn_id, aa::valid_from, aa::subscription_id))
+        .load(conn)?;
+    let Some(&(expired, _)) = rows.first() else {
+        return Ok(None);
+    };
+    let advice = rows
+        .into_iter()
+        .filter_map(|(_, advice)| advice)
+        .map(
+            |(mpn_id, partner_name, subscription_id, valid_from)| CurrentAdvice {
+                mpn_id,
+                partner_name,
+                subscription_id,
+                valid_from,
+            },
+        )
+        .collect();
+    Ok(Some((expired, advice)))
 }
 
 /// Whether the partner has delegated admin relationships past their expiry that no

@@ -24,11 +24,9 @@ EXPLAIN (COSTS OFF) EXECUTE product_by_id('office-365-e3', 1);
 EXPLAIN (COSTS OFF) EXECUTE end_association(now(), 'x', :'t', bench_uuid(3, 56));
 \qecho '### save_subscription' :mode
 EXPLAIN (COSTS OFF) EXECUTE save_subscription(1, 'active', NULL, now(), :'t', :'s');
-\qecho '### tenant_has_expired' :mode
-EXPLAIN (COSTS OFF) EXECUTE tenant_has_expired(:'t', 'delegatedAdmin', now(), :'t', 1);
-\qecho '### sweep_expired (only when tenant_has_expired)' :mode
+\qecho '### tenant_with_advice' :mode
+EXPLAIN (COSTS OFF) EXECUTE tenant_with_advice(:'t', 'delegatedAdmin', now(), :'t');
+\qecho '### sweep_expired (only when tenant_with_advice says one is due)' :mode
 EXPLAIN (COSTS OFF) EXECUTE sweep_expired('system', 'delegatedAdmin', now(), :'t');
-\qecho '### current_advice' :mode
-EXPLAIN (COSTS OFF) EXECUTE current_advice(:'t');
 \qecho '### open_relationships' :mode
 EXPLAIN (COSTS OFF) EXECUTE open_relationships(:'t', now());
