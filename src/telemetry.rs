@@ -336,8 +336,9 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
+    /// What a writer wrote, shared with the test that reads it.
     #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
+    pub(super) struct Lines(Arc<Mutex<Vec<u8>>>);
 
     impl std::io::Write for Lines {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -347,6 +348,12 @@ mod tests {
 
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
+        }
+    }
+
+    impl Lines {
+        pub(super) fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
         }
     }
 
@@ -397,8 +404,9 @@ mod tests {
             );
             tracing::info!(answer = 42u64, "another event");
         });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        text.lines()
+        lines
+            .text()
+            .lines()
             .map(|line| {
                 assert_eq!(&line[26..28], "Z ", "{line}");
                 line[27..].to_owned()

@@ -131,8 +131,7 @@ pub fn tenant_with_advice(
     tenant: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(bool, Vec<CurrentAdvice>)>> {
-    type Row = (bool, Option<(i32, String, Uuid, DateTime<Utc>)>);
-    let rows: Vec<Row> = tenants::table
+    let rows: Vec<(bool, Option<CurrentAdvice>)> = tenants::table
         .left_join(aa::table.on(aa::tenant_id.eq(tenants::id).and(aa::valid_to.is_null())))
         .left_join(partners::table.on(partners::mpn_id.eq(aa::mpn_id)))
         .filter(tenants::id.eq(tenant))
@@ -155,18 +154,7 @@ pub fn tenant_with_advice(
     let Some(&(expired, _)) = rows.first() else {
         return Ok(None);
     };
-    let advice = rows
-        .into_iter()
-        .filter_map(|(_, advice)| advice)
-        .map(
-            |(mpn_id, partner_name, subscription_id, valid_from)| CurrentAdvice {
-                mpn_id,
-                partner_name,
-                subscription_id,
-                valid_from,
-            },
-        )
-        .collect();
+    let advice = rows.into_iter().filter_map(|(_, advice)| advice).collect();
     Ok(Some((expired, advice)))
 }
 

@@ -114,28 +114,9 @@ impl<W: Write> Write for Line<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::tests::Lines;
 
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Shared {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-        }
-    }
-
-    fn subscriber(out: &Shared) -> (Arc<Batched<Shared>>, impl tracing::Subscriber) {
+    fn subscriber(out: &Lines) -> (Arc<Batched<Lines>>, impl tracing::Subscriber) {
         let batched = Batched::new(out.clone());
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
@@ -148,7 +129,7 @@ mod tests {
 
     #[test]
     fn info_lines_wait_and_a_warning_writes_them_first_in_order() {
-        let out = Shared::default();
+        let out = Lines::default();
         let (batched, subscriber) = subscriber(&out);
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!("one");
@@ -170,7 +151,7 @@ mod tests {
 
     #[test]
     fn a_full_batch_is_written_at_once() {
-        let out = Shared::default();
+        let out = Lines::default();
         let batched = Batched::new(out.clone());
         let line = [b'x'; 1024];
         for _ in 0..FULL / line.len() - 1 {
@@ -183,7 +164,7 @@ mod tests {
 
     #[test]
     fn the_flusher_writes_waiting_lines_without_another_event() {
-        let out = Shared::default();
+        let out = Lines::default();
         let batched = Batched::new(out.clone());
         batched.push(b"waiting\n", false);
         assert_eq!(out.text(), "");

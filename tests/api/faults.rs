@@ -174,6 +174,17 @@ fn lock_subscriptions(app: &TestApp) -> PgConnection {
     conn
 }
 
+/// An app with one pooled connection, which a request waits 300 ms for at most, and
+/// statements that may wait 10 s on a row lock.
+async fn one_connection_app() -> TestApp {
+    TestApp::spawn_with(TestDb::new(), |s| {
+        s.pool_size = 1;
+        s.pool_acquire_timeout = Duration::from_millis(300);
+        s.statement_timeout = Duration::from_secs(10);
+    })
+    .await
+}
+
 /// Holds the pool's only connection with an advisor change blocked on the test's row
 /// lock, runs `starved` once the change waits on the lock, then releases the lock.
 /// Returns the change's answer and what `starved` returned.
@@ -196,13 +207,7 @@ async fn while_the_pool_is_held<T>(
 
 #[tokio::test]
 async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
-    let db = TestDb::new();
-    let app = TestApp::spawn_with(db, |s| {
-        s.pool_size = 1;
-        s.pool_acquire_timeout = Duration::from_millis(300);
-        s.statement_timeout = Duration::from_secs(10);
-    })
-    .await;
+    let app = one_connection_app().await;
     let (tenant, admin, advisor) =
         subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
     let (blocked, starved) = while_the_pool_is_held(&app, &admin, &advisor, async {
@@ -222,12 +227,7 @@ async fn an_exhausted_pool_answers_503_within_the_acquire_timeout() {
 /// pool never runs afterwards, when a connection frees up: the client was told it failed.
 #[tokio::test]
 async fn a_write_refused_for_a_busy_pool_is_never_run_later() {
-    let app = TestApp::spawn_with(TestDb::new(), |s| {
-        s.pool_size = 1;
-        s.pool_acquire_timeout = Duration::from_millis(300);
-        s.statement_timeout = Duration::from_secs(10);
-    })
-    .await;
+    let app = one_connection_app().await;
     let (tenant, admin, advisor) =
         subscription(&app, json!({"productId": "office-365-e3", "quantity": 1})).await;
     let (blocked, refused) = while_the_pool_is_held(&app, &admin, &advisor, async {
