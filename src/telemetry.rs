@@ -16,7 +16,10 @@ use actix_web::{web, Error, HttpMessage};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Span, Subscriber};
 use tracing_actix_web::RootSpanBuilder;
-use tracing_subscriber::fmt::format::{Format, FormatEvent, FormatFields, Full, Writer};
+use tracing_subscriber::field::{RecordFields, VisitOutput};
+use tracing_subscriber::fmt::format::{
+    DefaultFields, DefaultVisitor, Format, FormatEvent, FormatFields, Full, Writer,
+};
 use tracing_subscriber::fmt::{FmtContext, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
@@ -56,7 +59,10 @@ pub fn init(format: LogFormat) -> std::io::Result<()> {
             .flatten_event(true)
             .with_current_span(true)
             .try_init(),
-        LogFormat::Text => builder.event_format(TextFormat::default()).try_init(),
+        LogFormat::Text => builder
+            .fmt_fields(TextFields)
+            .event_format(TextFormat::default())
+            .try_init(),
     };
     Ok(())
 }
@@ -117,11 +123,7 @@ where
         }
         writer.write_str(meta.target())?;
         writer.write_str(": ")?;
-        let mut fields = PlainFields {
-            writer: &mut writer,
-            first: true,
-            result: Ok(()),
-        };
+        let mut fields = PlainFields::new(&mut writer, true);
         event.record(&mut fields);
         fields.result?;
         writer.write_char('\n')
@@ -143,16 +145,48 @@ fn write_timestamp(writer: &mut Writer<'_>, now: std::time::SystemTime) -> fmt::
     writer.write_char(' ')
 }
 
-/// The event's fields as `DefaultFields` writes them without colours, integers without
-/// `core::fmt`. Only for the access line: its message is a constant, so the stock
-/// format's escaping of control characters in a message has nothing to escape.
+/// Fields as `DefaultFields` writes them, for the text format. Without colours a plain
+/// field is written directly: the stock visitor paints every field name through
+/// `nu_ansi_term` even then (~1k instructions a field; a request's span has three).
+/// Messages, errors and everything when colours are on go to the stock visitor, which
+/// escapes control characters in them (a test compares the two).
+#[derive(Default)]
+struct TextFields;
+
+impl<'writer> FormatFields<'writer> for TextFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        mut writer: Writer<'writer>,
+        fields: R,
+    ) -> fmt::Result {
+        if writer.has_ansi_escapes() {
+            return DefaultFields::new().format_fields(writer, fields);
+        }
+        let mut visitor = PlainFields::new(&mut writer, false);
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+/// The visitor of `TextFields`, and of the access line, whose message is a constant:
+/// nothing in it to escape, so it is written as it is.
 struct PlainFields<'w, 'a> {
     writer: &'w mut Writer<'a>,
     first: bool,
+    plain_message: bool,
     result: fmt::Result,
 }
 
-impl PlainFields<'_, '_> {
+impl<'w, 'a> PlainFields<'w, 'a> {
+    fn new(writer: &'w mut Writer<'a>, plain_message: bool) -> Self {
+        PlainFields {
+            writer,
+            first: true,
+            plain_message,
+            result: Ok(()),
+        }
+    }
+
     fn start(&mut self, field: &Field) -> bool {
         if self.result.is_err() {
             return false;
@@ -172,10 +206,28 @@ impl PlainFields<'_, '_> {
         }
         self.result.is_ok()
     }
+
+    /// One field written by the stock visitor, told whether anything precedes it.
+    fn stock(&mut self, record: impl FnOnce(&mut DefaultVisitor<'_>)) {
+        if self.result.is_ok() {
+            let mut visitor = DefaultVisitor::new(self.writer.by_ref(), self.first);
+            record(&mut visitor);
+            self.first = false;
+            self.result = visitor.finish();
+        }
+    }
+
+    /// Whether the field is written here rather than by the stock visitor.
+    fn plain(&self, field: &Field) -> bool {
+        field.name() != "message" || self.plain_message
+    }
 }
 
 impl Visit for PlainFields<'_, '_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name().starts_with("log.") {
+            return;
+        }
         if self.start(field) {
             let mut digits = [0u8; 20];
             let mut at = digits.len();
@@ -195,17 +247,29 @@ impl Visit for PlainFields<'_, '_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
+        if field.name() != "message" {
+            self.record_debug(field, &value);
+        } else if self.plain_message {
             if self.start(field) {
                 self.result = self.writer.write_str(value);
             }
         } else {
-            self.record_debug(field, &value);
+            self.stock(|stock| stock.record_str(field, value));
         }
     }
 
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.stock(|stock| stock.record_error(field, value));
+    }
+
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if self.start(field) {
+        // Metadata of a `log` record, which the stock format shows in its own place.
+        if field.name().starts_with("log.") {
+            return;
+        }
+        if !self.plain(field) {
+            self.stock(|stock| stock.record_debug(field, value));
+        } else if self.start(field) {
             self.result = write!(self.writer, "{value:?}");
         }
     }
@@ -237,17 +301,12 @@ impl RootSpanBuilder for PartnerlinkRootSpan {
             method = %request.method(),
             path = %request.path(),
             request_id = %id,
-            status = tracing::field::Empty,
         )
     }
 
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        let status = match outcome {
-            Ok(response) => response.status(),
-            Err(error) => error.as_response_error().status_code(),
-        };
-        span.record("status", status.as_u16());
-    }
+    /// Nothing: the access line, the request's last event, already carries the status,
+    /// and a field recorded on the span now would be formatted for no line at all.
+    fn on_request_end<B: MessageBody>(_: Span, _: &Result<ServiceResponse<B>, Error>) {}
 }
 
 /// The access line of a request.
@@ -357,22 +416,27 @@ mod tests {
         }
     }
 
-    /// What a subscriber with `format` writes for a request's span and access line, and
-    /// for another event in it, timestamps cut off.
-    fn written<F>(format: F) -> Vec<String>
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer \u{1b}[31mfailure")]
+    struct Outer(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("inner cause")]
+    struct Inner;
+
+    /// What a subscriber with `format` and `fields` writes for a request's span, its access
+    /// lines and other events in it, timestamps cut off.
+    fn written<F, N>(format: F, fields: N, ansi: bool) -> Vec<String>
     where
-        F: FormatEvent<
-                tracing_subscriber::Registry,
-                tracing_subscriber::fmt::format::DefaultFields,
-            > + Send
-            + Sync
-            + 'static,
+        F: FormatEvent<tracing_subscriber::Registry, N> + Send + Sync + 'static,
+        N: for<'w> FormatFields<'w> + Send + Sync + 'static,
     {
         let lines = Lines::default();
         let sink = lines.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
+            .with_ansi(ansi)
             .with_writer(move || sink.clone())
+            .fmt_fields(fields)
             .event_format(format)
             .finish();
         tracing::subscriber::with_default(subscriber, || {
@@ -381,7 +445,9 @@ mod tests {
                 method = %"GET",
                 path = %"/v1/partners",
                 request_id = %"5f0c6a2e-1d1b-4c1e-9d7e-2b8f1c7c9a10",
-                status = tracing::field::Empty,
+                r#type = "quoted \"text\"\n",
+                answer = 42u64,
+                later = tracing::field::Empty,
             );
             let _entered = span.enter();
             log_access(
@@ -402,34 +468,68 @@ mod tests {
                 std::time::Duration::from_secs(90_061),
                 12_345,
             );
+            span.record("later", -7i64);
             tracing::info!(answer = 42u64, "another event");
+            tracing::warn!(flag = true, ratio = 0.5, "a \u{1b}[31mred\u{1b}[0m message");
+            let error = Outer(Inner);
+            tracing::error!(
+                error = &error as &(dyn std::error::Error + 'static),
+                "failed"
+            );
+            tracing::info!(name = "no message");
+            tracing::info!(
+                log.target = "r2d2",
+                log.line = 7u64,
+                log.file = "lib.rs",
+                "bridged from log"
+            );
         });
         lines
             .text()
             .lines()
             .map(|line| {
-                assert_eq!(&line[26..28], "Z ", "{line}");
-                line[27..].to_owned()
+                // The timestamp is the only part before the first `Z`.
+                let at = line.find('Z').expect(line);
+                line[at + 1..].to_owned()
             })
             .collect()
     }
 
     #[test]
-    fn the_access_line_is_written_as_the_stock_text_format_writes_it() {
-        let ours = written(TextFormat::default());
-        let stock = written(Format::<Full>::default());
-        assert_eq!(ours, stock);
+    fn lines_are_written_as_the_stock_text_format_writes_them() {
+        for ansi in [false, true] {
+            let ours = written(TextFormat::default(), TextFields, ansi);
+            let stock = written(
+                Format::<Full>::default(),
+                tracing_subscriber::fmt::format::DefaultFields::new(),
+                ansi,
+            );
+            assert_eq!(ours, stock);
+            assert_eq!(ours.len(), 8);
+        }
+        let ours = written(TextFormat::default(), TextFields, false);
+        let span = "request{method=GET path=/v1/partners \
+            request_id=5f0c6a2e-1d1b-4c1e-9d7e-2b8f1c7c9a10 type=\"quoted \\\"text\\\"\\n\" answer=42}";
         assert_eq!(
             ours[0],
-            "  INFO request{method=GET path=/v1/partners request_id=5f0c6a2e-1d1b-4c1e-9d7e-2b8f1c7c9a10}: \
-             partnerlink::telemetry: request finished status=200 route=/v1/partners \
-             elapsed_ms=16.944 db_statements=1"
+            format!(
+                "  INFO {span}: partnerlink::telemetry: request finished status=200 \
+                 route=/v1/partners elapsed_ms=16.944 db_statements=1"
+            )
         );
         assert!(
             ours[1].ends_with("elapsed_ms=2.0 db_statements=0"),
             "{}",
             ours[1]
         );
+        assert!(ours[3].contains(" later=-7}: "), "{}", ours[3]);
+        assert!(!ours[4].contains('\u{1b}'), "escaped: {}", ours[4]);
+        assert!(
+            ours[5].contains("error.sources=[inner cause]"),
+            "{}",
+            ours[5]
+        );
+        assert!(ours[7].ends_with(": bridged from log"), "{}", ours[7]);
     }
 
     #[test]
