@@ -150,7 +150,6 @@ fn write_timestamp(writer: &mut Writer<'_>, now: std::time::SystemTime) -> fmt::
 /// `nu_ansi_term` even then (~1k instructions a field; a request's span has three).
 /// Messages, errors and everything when colours are on go to the stock visitor, which
 /// escapes control characters in them (a test compares the two).
-#[derive(Default)]
 struct TextFields;
 
 impl<'writer> FormatFields<'writer> for TextFields {
@@ -187,8 +186,11 @@ impl<'w, 'a> PlainFields<'w, 'a> {
         }
     }
 
+    /// Writes the separator and name of a plain field; false when it is not written:
+    /// after an error, or for the metadata of a `log` record, which the stock format
+    /// shows in its own place.
     fn start(&mut self, field: &Field) -> bool {
-        if self.result.is_err() {
+        if self.result.is_err() || field.name().starts_with("log.") {
             return false;
         }
         if !std::mem::take(&mut self.first) {
@@ -216,18 +218,10 @@ impl<'w, 'a> PlainFields<'w, 'a> {
             self.result = visitor.finish();
         }
     }
-
-    /// Whether the field is written here rather than by the stock visitor.
-    fn plain(&self, field: &Field) -> bool {
-        field.name() != "message" || self.plain_message
-    }
 }
 
 impl Visit for PlainFields<'_, '_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if field.name().starts_with("log.") {
-            return;
-        }
         if self.start(field) {
             let mut digits = [0u8; 20];
             let mut at = digits.len();
@@ -263,11 +257,7 @@ impl Visit for PlainFields<'_, '_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        // Metadata of a `log` record, which the stock format shows in its own place.
-        if field.name().starts_with("log.") {
-            return;
-        }
-        if !self.plain(field) {
+        if field.name() == "message" && !self.plain_message {
             self.stock(|stock| stock.record_debug(field, value));
         } else if self.start(field) {
             self.result = write!(self.writer, "{value:?}");
@@ -499,11 +489,7 @@ mod tests {
     fn lines_are_written_as_the_stock_text_format_writes_them() {
         for ansi in [false, true] {
             let ours = written(TextFormat::default(), TextFields, ansi);
-            let stock = written(
-                Format::<Full>::default(),
-                tracing_subscriber::fmt::format::DefaultFields::new(),
-                ansi,
-            );
+            let stock = written(Format::<Full>::default(), DefaultFields::new(), ansi);
             assert_eq!(ours, stock);
             assert_eq!(ours.len(), 8);
         }

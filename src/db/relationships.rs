@@ -141,15 +141,9 @@ pub fn tenant_with_advice(
                     .filter(rel::tenant_id.eq(tenant))
                     .filter(past_expiry(now)),
             ),
-            (
-                aa::mpn_id,
-                partners::name,
-                aa::subscription_id,
-                aa::valid_from,
-            )
-                .nullable(),
+            ADVICE.nullable(),
         ))
-        .order((aa::mpn_id, aa::valid_from, aa::subscription_id))
+        .order(ADVICE_ORDER)
         .load(conn)?;
     let Some(&(expired, _)) = rows.first() else {
         return Ok(None);
@@ -182,19 +176,29 @@ pub struct CurrentAdvice {
     pub valid_from: DateTime<Utc>,
 }
 
+/// The columns of `CurrentAdvice`, in its order, and the order the listing shows them in.
+const ADVICE: (
+    aa::mpn_id,
+    partners::name,
+    aa::subscription_id,
+    aa::valid_from,
+) = (
+    aa::mpn_id,
+    partners::name,
+    aa::subscription_id,
+    aa::valid_from,
+);
+const ADVICE_ORDER: (aa::mpn_id, aa::valid_from, aa::subscription_id) =
+    (aa::mpn_id, aa::valid_from, aa::subscription_id);
+
 /// Every current advisor association of the tenant, by partner and subscription.
 pub fn current_advice(conn: &mut PgConnection, tenant: Uuid) -> QueryResult<Vec<CurrentAdvice>> {
     aa::table
         .inner_join(partners::table)
         .filter(aa::tenant_id.eq(tenant))
         .filter(aa::valid_to.is_null())
-        .select((
-            aa::mpn_id,
-            partners::name,
-            aa::subscription_id,
-            aa::valid_from,
-        ))
-        .order((aa::mpn_id, aa::valid_from, aa::subscription_id))
+        .select(ADVICE)
+        .order(ADVICE_ORDER)
         .load(conn)
 }
 
