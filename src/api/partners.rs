@@ -266,7 +266,7 @@ fn check_organisation(global: Option<PartnerRow>, id: i32) -> Result<(), ApiErro
         (status = 404, description = "No partner with this MPN ID", body = Problem),
     ),
 )]
-#[get("/partners/{mpnId}")]
+#[get("")]
 pub async fn get_partner(
     db: web::Data<Db>,
     _caller: Caller,
@@ -294,7 +294,7 @@ pub async fn get_partner(
         (status = 404, description = "No partner with this MPN ID", body = Problem),
     ),
 )]
-#[patch("/partners/{mpnId}")]
+#[patch("")]
 pub async fn update_partner(
     db: web::Data<Db>,
     caller: Caller,

@@ -116,7 +116,7 @@ pub async fn create_tenant(
         (status = 404, description = "No such tenant (or not yours)", body = crate::error::Problem),
     ),
 )]
-#[get("/tenants/{tenantId}")]
+#[get("")]
 pub async fn get_tenant(
     db: web::Data<Db>,
     caller: Caller,
