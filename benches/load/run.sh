@@ -4,7 +4,7 @@
 #
 #   benches/load/run.sh [--scale small|default|large] [--rounds N] [--duration S]
 #                       [--connections N] [--warmup S] [--scenarios a,b,...] [--count-requests N]
-#                       [--no-count] [--no-build] [--reuse-db] [--port P]
+#                       [--no-count] [--no-build] [--reuse-db] [--port P] [--client loadgen|wrk]
 #
 # Creates (drops first) the database partnerlink_bench, migrates it with the release
 # binary, loads sql/load.sql at the chosen scale, then for every scenario alternates
@@ -14,6 +14,10 @@
 # machine's speed from favouring either side; the table gives the medians over the rounds
 # (the ratio is the median of the rounds' ratios). Everything measured is kept under
 # benches/load/results/<time>-<scale>/.
+#
+# --client wrk drives the four read scenarios with wrk (Debian's package) and
+# wrk/reads.lua instead of loadgen/, as a second opinion on the HTTP client's share;
+# its requests carry one operator token instead of one tenant admin token per tenant.
 #
 # Environment: PARTNERLINK_BENCH_PG (server URL without a database, default
 # postgres://postgres@127.0.0.1:5432), PARTNERLINK_BENCH_DB (default partnerlink_bench),
@@ -38,6 +42,7 @@ COUNT_REQUESTS=200
 BUILD=1
 REUSE=0
 PORT="${PARTNERLINK_BENCH_PORT:-18080}"
+CLIENT=loadgen
 SCENARIOS="get_subscription,advisor_history_at,partner_search,partner_relationships,put_advisor,purchase"
 PG_SERVER="${PARTNERLINK_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 DB="${PARTNERLINK_BENCH_DB:-partnerlink_bench}"
@@ -64,6 +69,7 @@ while [[ $# -gt 0 ]]; do
         --no-build) BUILD=0; shift ;;
         --reuse-db) REUSE=1; shift ;;
         --port) PORT="$2"; shift 2 ;;
+        --client) CLIENT="$2"; shift 2 ;;
         -h|--help) usage 0 ;;
         *) echo "unknown option $1" >&2; usage 2 ;;
     esac
@@ -78,7 +84,8 @@ case "$SCALE" in
     *) echo "--scale must be small, default or large" >&2; exit 2 ;;
 esac
 
-for tool in psql pgbench cargo; do
+[[ "$CLIENT" == loadgen || "$CLIENT" == wrk ]] || { echo "--client must be loadgen or wrk" >&2; exit 2; }
+for tool in psql pgbench cargo $([[ "$CLIENT" == wrk ]] && echo wrk); do
     command -v "$tool" >/dev/null || { echo "run.sh needs $tool on PATH" >&2; exit 1; }
 done
 
@@ -221,9 +228,16 @@ LOADGEN_ARGS=(--url "http://127.0.0.1:$PORT" --tenants "$TENANTS" --subs "$SUBS"
 seed() { echo $(( STARTED % 1000000 * 1000 + $1 )); }
 PGBENCH_ARGS=(-n -M prepared -D "tenants=$TENANTS" -D "subs=$SUBS")
 
-available() { # scenario -> 0 when the binary serves it and an anchor script exists
+if [[ "$CLIENT" == wrk ]]; then
+    WRK_TOKEN=$(PARTNERLINK_JWT_HS256_SECRET="$SECRET" "$BIN" token --role operator --sub bench-wrk --ttl 86400)
+fi
+
+available() { # scenario -> 0 when the binary serves it, an anchor script exists and the client drives it
     local sc="$1"
     [[ -f "$HERE/pgbench/$sc.sql" ]] || return 1
+    if [[ "$CLIENT" == wrk && ( "$sc" == put_advisor || "$sc" == purchase ) ]]; then
+        return 1
+    fi
     if [[ "$sc" == partner_relationships ]]; then
         grep -q '"/v1/tenants/{tenantId}/partner-relationships"' "$OUT/openapi.json" || return 1
     fi
@@ -288,13 +302,23 @@ POOL="${POOL:-8}"
 log "the service's pool: $POOL connections"
 # Drives the service at $CONNECTIONS connections for scenario $sc (seed $1, $2 seconds,
 # output to $3.json and $3.err); adds the service's CPU ticks, the outbox events written
-# and the requests answered to cpu_ticks, events and total. Fails as the load generator.
+# and the requests answered to cpu_ticks, events and total. Fails as the load generator
+# (more than 1 % unexpected answers).
 drive() {
     local cpu0 events0 status=0
     cpu0=$(proc_cpu "$SERVER_PID")
     events0=$(psql_db -Atc "SELECT count(*) FROM events")
-    "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --seed "$1" \
-        --duration "$2" --warmup 0 >"$3.json" 2>"$3.err" || status=$?
+    if [[ "$CLIENT" == wrk ]]; then
+        SCENARIO="$sc" TENANTS="$TENANTS" SUBS="$SUBS" TOKEN="$WRK_TOKEN" SEED="$1" RESULT="$3.json" \
+            wrk -t 1 -c "$CONNECTIONS" -d "${2}s" -s "$HERE/wrk/reads.lua" "http://127.0.0.1:$PORT" \
+            >"$3.err" 2>&1 || status=$?
+        if (( $(jfield "$3.json" unexpected) * 100 > $(jfield "$3.json" total_requests) )); then
+            status=1
+        fi
+    else
+        "$LOADGEN" "${LOADGEN_ARGS[@]}" --scenario "$sc" --connections "$CONNECTIONS" --seed "$1" \
+            --duration "$2" --warmup 0 >"$3.json" 2>"$3.err" || status=$?
+    fi
     cpu_ticks=$(( cpu_ticks + $(proc_cpu "$SERVER_PID") - cpu0 ))
     events=$(( events + $(psql_db -Atc "SELECT count(*) FROM events") - events0 ))
     total=$(( total + $(jfield "$3.json" total_requests) ))
@@ -303,7 +327,7 @@ drive() {
 declare -A ROW RATIOS
 for sc in "${SCENARIO_LIST[@]}"; do
     if ! available "$sc"; then
-        log "$sc: skipped (endpoint not in this binary's OpenAPI document, or no pgbench/$sc.sql)"
+        log "$sc: skipped (endpoint not in this binary's OpenAPI document, no pgbench/$sc.sql, or a write with wrk)"
         ROW[$sc]="skipped"
         continue
     fi
@@ -365,14 +389,14 @@ stop_server
     echo
     echo "partnerlink load benchmark: scale $SCALE ($TENANTS tenants, $SUBS subscriptions, $((GLOBALS + LOCATIONS)) partners)"
     echo "$CONNECTIONS connections, $ROUNDS interleaved rounds of ${DURATION} s (service, then pgbench) after ${WARMUP} s warm-up; medians over the rounds; $(nproc) cores; $(psql_db -Atc 'SHOW server_version' | cut -d' ' -f1) PostgreSQL"
-    echo "service: pool $POOL connections, ${PARTNERLINK_WORKERS:-default} workers, RUST_LOG=${RUST_LOG:-info}"
+    echo "service: pool $POOL connections, ${PARTNERLINK_WORKERS:-default} workers, RUST_LOG=${RUST_LOG:-info}; HTTP client: $CLIENT"
     echo
     printf '| %-22s | %9s | %7s | %7s | %11s | %7s | %7s | %13s | %11s | %10s | %9s | %10s | %10s | %10s |\n' \
         scenario "req/s" "p50 ms" "p99 ms" "pgbench tps" "pg p50" "pg p99" "svc / pgbench" "pgbench@pool" "svc / @pool" "stmts/req" "unprepared" "svc CPU us" "events/req"
     printf '|%s|\n' "------------------------|-----------|---------|---------|-------------|---------|---------|---------------|-------------|------------|-----------|------------|------------|------------"
     for sc in "${SCENARIO_LIST[@]}"; do
         if [[ "${ROW[$sc]:-skipped}" == skipped ]]; then
-            printf '| %-22s | %s |\n' "$sc" "skipped: endpoint or anchor script missing"
+            printf '| %-22s | %s |\n' "$sc" "skipped: endpoint or anchor script missing, or a write with wrk"
             continue
         fi
         read -r rps p50 p99 tps pg50 pg99 ratio cpu_us unexpected events tps_pool ratio_pool <<<"${ROW[$sc]}"
