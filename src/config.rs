@@ -156,9 +156,10 @@ impl Settings {
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
             )?,
             workers: parsed("PARTNERLINK_WORKERS", cores)?.max(1),
-            // Requests hold a connection only inside one blocking closure; a few per core
-            // keep PostgreSQL busy without queueing inside it.
-            pool_size: parsed("PARTNERLINK_POOL_SIZE", (cores as u32 * 4).clamp(4, 32))?.max(1),
+            // Requests hold a connection only inside one blocking closure. Two per core
+            // keep PostgreSQL busy; more only add blocking threads that sleep and are
+            // woken between jobs (README "Twelfth round": 4 against 8 on 2 cores).
+            pool_size: parsed("PARTNERLINK_POOL_SIZE", (cores as u32 * 2).clamp(4, 32))?.max(1),
             pool_acquire_timeout: millis("PARTNERLINK_POOL_ACQUIRE_TIMEOUT_MS", 2_000)?,
             db_connect_timeout: millis("PARTNERLINK_DB_CONNECT_TIMEOUT_MS", 3_000)?,
             statement_timeout: millis("PARTNERLINK_STATEMENT_TIMEOUT_MS", 5_000)?,
