@@ -298,7 +298,7 @@ start_server
 log "startup to ready: $STARTUP_MS ms (already migrated database)"
 [[ -s "$OUT/openapi.json" ]] || http_get /openapi.json >"$OUT/openapi.json"
 POOL=$(http_get /metrics | awk '$1 == "partnerlink_db_pool_max" { print $2 }')
-POOL="${POOL:-8}"
+[[ -n "$POOL" ]] || { echo "the service's /metrics has no partnerlink_db_pool_max" >&2; exit 1; }
 log "the service's pool: $POOL connections"
 # Drives the service at $CONNECTIONS connections for scenario $sc (seed $1, $2 seconds,
 # output to $3.json and $3.err); adds the service's CPU ticks, the outbox events written
