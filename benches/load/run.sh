@@ -185,7 +185,9 @@ mapfile -t SCENARIO_LIST < <(tr ',' '\n' <<<"$SCENARIOS" | sed '/^$/d')
 
 # ---------------------------------------------------------------------------------------
 loaded=0
-if [[ "$REUSE" == 1 ]] && psql_db -Atc "SELECT tenants || ' ' || subs FROM bench_meta" 2>/dev/null \
+# A database loaded before sql/load.sql defined bench_uuid_v7 is loaded again.
+if [[ "$REUSE" == 1 ]] && psql_db -Atc "SELECT tenants || ' ' || subs FROM bench_meta
+                                        WHERE to_regproc('bench_uuid_v7') IS NOT NULL" 2>/dev/null \
         | grep -qx "$TENANTS $SUBS"; then
     log "reusing $DB ($TENANTS tenants, $SUBS subscriptions; earlier runs' writes are kept)"
     loaded=1

@@ -12,9 +12,10 @@ use validator::Validate;
 use crate::api::access::{self, Actor, ADMINS_AND_OPERATOR};
 use crate::api::subscriptions::{check_if_match, if_match, sold_in};
 use crate::auth::Caller;
+use crate::db::events::{self, NewEvent};
 use crate::db::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
-use crate::db::{events, partners, Db};
+use crate::db::{partners, Db};
 use crate::domain::eligibility::{self, Ineligible, PartnerFacts, Placement};
 use crate::domain::subscription::etag;
 use crate::domain::{
@@ -236,7 +237,8 @@ fn change_instant(current: Option<&NamedAssociation>, now: DateTime<Utc>) -> Dat
     }
 }
 
-/// Attaches `mpn` as advisor, ending `current` at the same instant (R1, R4, R5).
+/// Attaches `mpn` as advisor, ending `current` at the same instant (R1, R4, R5), and
+/// returns the `advisor.added` or `advisor.changed` event for the caller to record.
 #[allow(clippy::too_many_arguments)]
 pub fn attach_advisor(
     conn: &mut PgConnection,
@@ -248,13 +250,13 @@ pub fn attach_advisor(
     mpn: MpnId,
     source: AssociationSource,
     now: DateTime<Utc>,
-) -> Result<NamedAssociation, ApiError> {
+) -> Result<(NamedAssociation, NewEvent), ApiError> {
     let partner = eligible_partner(conn, mpn, Capability::Advisor, tenant, product)?;
     attach_partner(conn, caller, tenant, sub, current, partner, source, now)
 }
 
 /// Attaches a partner already found eligible as advisor, ending `current` at the same
-/// instant.
+/// instant, and returns the event for the caller to record.
 #[allow(clippy::too_many_arguments)]
 pub fn attach_partner(
     conn: &mut PgConnection,
@@ -265,7 +267,7 @@ pub fn attach_partner(
     partner: PartnerRow,
     source: AssociationSource,
     now: DateTime<Utc>,
-) -> Result<NamedAssociation, ApiError> {
+) -> Result<(NamedAssociation, NewEvent), ApiError> {
     let mpn = partner.mpn_id;
     let at = change_instant(current, now);
     if let Some(current) = current {
@@ -283,7 +285,7 @@ pub fn attach_partner(
         removed_by: None,
     };
     subscriptions::insert_association(conn, &row)?;
-    let (event, data) = match current {
+    let (event_type, data) = match current {
         Some((old, _)) => (
             "advisor.changed",
             serde_json::json!({"subscriptionId": sub.id, "mpnId": mpn.to_string(), "previousMpnId": old.mpn_id.to_string(), "at": at, "source": source.as_str()}),
@@ -293,8 +295,12 @@ pub fn attach_partner(
             serde_json::json!({"subscriptionId": sub.id, "mpnId": mpn.to_string(), "at": at, "source": source.as_str()}),
         ),
     };
-    events::record(conn, event, Some(tenant.id), &caller.sub, data)?;
-    Ok((row, partner.name))
+    let event = NewEvent {
+        event_type,
+        tenant: Some(tenant.id),
+        data,
+    };
+    Ok(((row, partner.name), event))
 }
 
 /// Ends the current association and records `advisor.removed` (R7, cancellation).
@@ -427,7 +433,8 @@ pub async fn set_advisor(
             let product = sold_in(product, &tenant)?;
             let now = crate::domain::now();
             let partner = check_eligible(conn, mpn, partner, Capability::Advisor, &tenant, &product)?;
-            let advisor = attach_partner(conn, &caller, &tenant, &row, current.as_ref(), partner, source_of(actor), now)?;
+            let (advisor, event) = attach_partner(conn, &caller, &tenant, &row, current.as_ref(), partner, source_of(actor), now)?;
+            events::record_all(conn, &caller.sub, vec![event])?;
             let mut changed = row;
             changed.updated_at = now;
             let saved = subscriptions::save(conn, &changed)?;

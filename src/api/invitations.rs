@@ -28,9 +28,10 @@ use crate::api::subscriptions::{
 use crate::api::{MaxPageSize, PageRequest};
 use crate::auth::Caller;
 use crate::config::PublicUrl;
+use crate::db::events::{self, NewEvent};
 use crate::db::invitations::{self, Closing, InvitationFilter, NamedInvitation};
 use crate::db::models::{InvitationRow, ProductRow, RelationshipRow, SubscriptionRow, TenantRow};
-use crate::db::{events, relationships, subscriptions, tenants, Db};
+use crate::db::{relationships, subscriptions, tenants, Db};
 use crate::domain::invitation::{
     check_answerable, effective_status, token_matches, AcceptToken, NotAnswerable, MAX_EXPIRY_DAYS,
 };
@@ -523,16 +524,15 @@ pub struct InvitationQuery {
 
 /// Records, once, that pending invitations past their expiry have expired.
 fn record_expired(conn: &mut PgConnection, rows: &[InvitationRow]) -> Result<(), ApiError> {
-    for row in rows {
-        events::record(
-            conn,
-            "invitation.expired",
-            Some(row.tenant_id),
-            SERVICE_ACTOR,
-            serde_json::json!({"invitationId": row.id, "mpnId": row.mpn_id.to_string(), "expiresAt": row.expires_at}),
-        )?;
-    }
-    Ok(())
+    let expired = rows
+        .iter()
+        .map(|row| NewEvent {
+            event_type: "invitation.expired",
+            tenant: Some(row.tenant_id),
+            data: serde_json::json!({"invitationId": row.id, "mpnId": row.mpn_id.to_string(), "expiresAt": row.expires_at}),
+        })
+        .collect();
+    Ok(events::record_all(conn, SERVICE_ACTOR, expired)?)
 }
 
 /// List the partner's invitations
@@ -922,11 +922,11 @@ fn accept(
     } else {
         None
     };
+    let mut new = Vec::new();
     let subscription = match offer {
         Some((offer, product)) => {
-            let sub = create_subscription(
+            let (sub, purchased) = create_subscription(
                 conn,
-                caller,
                 tenant,
                 &product,
                 offer.quantity,
@@ -934,7 +934,7 @@ fn accept(
                 None,
                 now,
             )?;
-            let advisor = attach_advisor(
+            let (advisor, added) = attach_advisor(
                 conn,
                 caller,
                 tenant,
@@ -945,6 +945,7 @@ fn accept(
                 AssociationSource::Invitation,
                 now,
             )?;
+            new.extend([purchased, added]);
             Some(subscription_view(&sub, Some(advisor))?)
         }
         None => None,
@@ -954,7 +955,7 @@ fn accept(
         if current.as_ref().is_some_and(|c| c.0.mpn_id == mpn.get()) {
             continue;
         }
-        attach_advisor(
+        let (_, attached) = attach_advisor(
             conn,
             caller,
             tenant,
@@ -965,6 +966,7 @@ fn accept(
             AssociationSource::Invitation,
             now,
         )?;
+        new.push(attached);
         let mut changed = sub.clone();
         changed.updated_at = now;
         subscriptions::save(conn, &changed)?;
@@ -980,19 +982,18 @@ fn accept(
             offer_subscription_id: subscription.as_ref().map(|s| s.id),
         },
     )?;
-    events::record(
-        conn,
-        "invitation.accepted",
-        Some(tenant.id),
-        &caller.sub,
-        serde_json::json!({
+    new.push(NewEvent {
+        event_type: "invitation.accepted",
+        tenant: Some(tenant.id),
+        data: serde_json::json!({
             "invitationId": row.id,
             "mpnId": mpn.to_string(),
             "relationshipId": relationship.as_ref().map(|r| r.id),
             "subscriptionId": subscription.as_ref().map(|s| s.id),
             "advisedSubscriptionIds": row.subscription_ids,
         }),
-    )?;
+    });
+    events::record_all(conn, &caller.sub, new)?;
     let relationships = tenant_relationships(conn, tenant.id, now)?
         .into_iter()
         .filter(|r| r.mpn_id == mpn)

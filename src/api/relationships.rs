@@ -15,9 +15,10 @@ use crate::api::access::{self, ADMINS_AND_OPERATOR};
 use crate::api::advisor::eligible_for_tenant;
 use crate::api::{MaxPageSize, PageRequest};
 use crate::auth::Caller;
+use crate::db::events::{self, NewEvent};
 use crate::db::models::RelationshipRow;
 use crate::db::relationships::{self, Scope};
-use crate::db::{events, partners, tenants, Db};
+use crate::db::{partners, tenants, Db};
 use crate::domain::relationship::{
     advisor_relationship_id, customer_removal, removable_by_customer, CustomerRemoval,
 };
@@ -149,16 +150,15 @@ pub fn sweep_expired(
     scope: Scope,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    for row in relationships::end_expired(conn, scope, now, SERVICE_ACTOR)? {
-        events::record(
-            conn,
-            "relationship.expired",
-            Some(row.tenant_id),
-            SERVICE_ACTOR,
-            relationship_data(&row, "expired"),
-        )?;
-    }
-    Ok(())
+    let expired = relationships::end_expired(conn, scope, now, SERVICE_ACTOR)?
+        .iter()
+        .map(|row| NewEvent {
+            event_type: "relationship.expired",
+            tenant: Some(row.tenant_id),
+            data: relationship_data(row, "expired"),
+        })
+        .collect();
+    Ok(events::record_all(conn, SERVICE_ACTOR, expired)?)
 }
 
 /// The data of a `relationship.*` event.

@@ -12,10 +12,11 @@ use crate::api::access::{self, Actor, ADMINS_AND_RESELLER, ADMINS_OPERATOR_AND_R
 use crate::api::advisor::{attach_partner, check_eligible, end_association, AdvisorAssociation};
 use crate::api::{MaxPageSize, PageRequest};
 use crate::auth::Caller;
+use crate::db::events::{self, NewEvent};
 use crate::db::idempotency::{self, Claim};
 use crate::db::models::{PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
-use crate::db::{events, products, Db};
+use crate::db::{products, Db};
 use crate::domain::subscription::{check_transition, etag, if_match_admits};
 use crate::domain::{
     AssociationSource, Capability, Cloud, IdempotencyKey, MpnId, SubscriptionStatus,
@@ -334,18 +335,17 @@ pub fn check_trial(product: &ProductRow, trial: bool, field: &str) -> Result<(),
     Ok(())
 }
 
-/// Creates a paid or trial subscription and records `subscription.purchased`.
-#[allow(clippy::too_many_arguments)]
+/// Creates a paid or trial subscription and returns it with its
+/// `subscription.purchased` event for the caller to record.
 pub fn create_subscription(
     conn: &mut PgConnection,
-    caller: &Caller,
     tenant: &TenantRow,
     product: &ProductRow,
     quantity: i32,
     trial: bool,
     reseller: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<SubscriptionRow, ApiError> {
+) -> Result<(SubscriptionRow, NewEvent), ApiError> {
     let (status, trial_ends_at) = if trial {
         (
             SubscriptionStatus::Trial,
@@ -369,20 +369,18 @@ pub fn create_subscription(
             updated_at: now,
         },
     )?;
-    events::record(
-        conn,
-        "subscription.purchased",
-        Some(tenant.id),
-        &caller.sub,
-        serde_json::json!({
+    let purchased = NewEvent {
+        event_type: "subscription.purchased",
+        tenant: Some(tenant.id),
+        data: serde_json::json!({
             "subscriptionId": row.id,
             "productId": row.product_id,
             "quantity": row.quantity,
             "status": row.status,
             "resellerMpnId": row.reseller_mpn_id.map(|m| m.to_string()),
         }),
-    )?;
-    Ok(row)
+    };
+    Ok((row, purchased))
 }
 
 /// Creates the subscription and, when a partner is named, its advisor (R1, R3);
@@ -410,9 +408,8 @@ fn buy(
         Actor::Reseller(mpn) => Some(mpn),
         _ => None,
     };
-    let row = create_subscription(
+    let (row, purchased) = create_subscription(
         conn,
-        caller,
         tenant,
         &product,
         purchase.quantity,
@@ -420,11 +417,12 @@ fn buy(
         reseller,
         now,
     )?;
+    let mut new = vec![purchased];
     let advisor = match purchase.partner_mpn_id {
         Some(mpn) => {
             let partner =
                 check_eligible(conn, mpn, partner, Capability::Advisor, tenant, &product)?;
-            Some(attach_partner(
+            let (advisor, added) = attach_partner(
                 conn,
                 caller,
                 tenant,
@@ -433,10 +431,13 @@ fn buy(
                 partner,
                 AssociationSource::Purchase,
                 now,
-            )?)
+            )?;
+            new.push(added);
+            Some(advisor)
         }
         None => None,
     };
+    events::record_all(conn, &caller.sub, new)?;
     subscription_view(&row, advisor)
 }
 

@@ -18,23 +18,59 @@ const SEQUENCING_LOCK: i64 = 111_559_182_283_891;
 /// full whenever enough events have been committed.
 const SEQUENCE_BATCH: i64 = 1_000;
 
+/// An event a write has yet to record: returned by the steps of a request so that
+/// the request records all of its events in one statement.
+#[must_use = "an event is lost unless it is recorded"]
+#[derive(Debug)]
+pub struct NewEvent {
+    pub event_type: &'static str,
+    pub tenant: Option<Uuid>,
+    pub data: serde_json::Value,
+}
+
 /// Records an event in the caller's transaction.
 pub fn record(
     conn: &mut PgConnection,
-    event_type: &str,
+    event_type: &'static str,
     tenant: Option<Uuid>,
     actor: &str,
     data: serde_json::Value,
 ) -> QueryResult<()> {
+    record_all(
+        conn,
+        actor,
+        vec![NewEvent {
+            event_type,
+            tenant,
+            data,
+        }],
+    )
+}
+
+/// Records events in the caller's transaction, in their order, with one `INSERT`.
+/// Ids are time-ordered (v7): the unique index on them then grows at its right edge
+/// instead of taking each event on a random leaf, which at scale cost most writes a
+/// full-page image after a checkpoint.
+pub fn record_all(conn: &mut PgConnection, actor: &str, new: Vec<NewEvent>) -> QueryResult<()> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let occurred_at = crate::domain::now();
+    let rows: Vec<_> = new
+        .into_iter()
+        .map(|event| {
+            (
+                events::id.eq(Uuid::now_v7()),
+                events::type_.eq(event.event_type),
+                events::tenant_id.eq(event.tenant),
+                events::occurred_at.eq(occurred_at),
+                events::actor.eq(actor),
+                events::data.eq(event.data),
+            )
+        })
+        .collect();
     diesel::insert_into(events::table)
-        .values((
-            events::id.eq(Uuid::new_v4()),
-            events::type_.eq(event_type),
-            events::tenant_id.eq(tenant),
-            events::occurred_at.eq(crate::domain::now()),
-            events::actor.eq(actor),
-            events::data.eq(data),
-        ))
+        .values(rows)
         .execute(conn)
         .map(|_| ())
 }

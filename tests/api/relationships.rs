@@ -62,7 +62,7 @@ fn state(app: &TestApp) -> (i64, i64) {
 }
 
 /// Moves every delegated admin relationship of the tenant past its expiry.
-fn expire_delegated_admin(app: &TestApp, tenant: Uuid) {
+pub fn expire_delegated_admin(app: &TestApp, tenant: Uuid) {
     diesel::sql_query(format!(
         "UPDATE partner_relationships SET since = now() - interval '10 days', \
          expires_at = now() - interval '1 day' \

@@ -5,6 +5,8 @@
 use serde_json::json;
 
 use crate::common::TestApp;
+use crate::invitations::{events_of, grant_delegated_admin};
+use crate::relationships::expire_delegated_admin;
 use crate::subscriptions::{advisor_path, buy, subscription, world, ADVISOR_A, ADVISOR_B};
 
 async fn most_statements(app: &TestApp, route: &str) -> u32 {
@@ -152,9 +154,9 @@ async fn single_reads_send_one_statement_and_relationships_two() {
 /// (locked) with its tenant, product and the partner named, or the tenant with the
 /// product and partner of a purchase. An advisor change is `BEGIN`, that read, the
 /// current advisor, end, insert, event, version, `COMMIT`; a purchase with a partner is
-/// `BEGIN`, that read, subscription, event, association, event, `COMMIT`.
+/// `BEGIN`, that read, subscription, association, both events, `COMMIT`.
 #[tokio::test]
-async fn an_advisor_change_sends_eight_statements_and_a_purchase_seven() {
+async fn an_advisor_change_sends_eight_statements_and_a_purchase_six() {
     let app = TestApp::spawn().await;
     let (_, admin, advisor) = subscription(
         &app,
@@ -163,7 +165,7 @@ async fn an_advisor_change_sends_eight_statements_and_a_purchase_seven() {
     .await;
     assert_eq!(
         most_statements_of(&app, "POST", "/v1/tenants/{tenantId}/subscriptions").await,
-        7
+        6
     );
     let res = app
         .request(
@@ -183,4 +185,32 @@ async fn an_advisor_change_sends_eight_statements_and_a_purchase_seven() {
         .await,
         8
     );
+}
+
+/// A sweep records every relationship it ends in one statement: the tenant's listing
+/// that finds two delegated admins past their expiry sends what one that finds one does.
+#[tokio::test]
+async fn a_sweep_sends_as_many_statements_for_two_expiries_as_for_one() {
+    let app = TestApp::spawn().await;
+    let route = "/v1/tenants/{tenantId}/partner-relationships";
+    let (first, _) = world(&app, "worldwide", "DK").await;
+    let second = app.create_tenant("worldwide", "DK").await;
+    let mut most = Vec::new();
+    for (tenant, partners) in [(first, &[ADVISOR_A][..]), (second, &[ADVISOR_A, ADVISOR_B])] {
+        let admin = app.tenant_admin(tenant);
+        for mpn in partners {
+            grant_delegated_admin(&app, tenant, &admin, mpn).await;
+        }
+        expire_delegated_admin(&app, tenant);
+        let path = format!("/v1/tenants/{tenant}/partner-relationships");
+        assert_eq!(app.get(&path, &admin).await.status(), 200);
+        most.push(most_statements(&app, route).await);
+    }
+    assert_eq!(most[0], most[1], "statements grow with the expiries swept");
+    let expired = events_of(&app)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "relationship.expired")
+        .count();
+    assert_eq!(expired, 3);
 }

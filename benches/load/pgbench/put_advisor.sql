@@ -22,7 +22,7 @@ COMMIT;
 \else
 UPDATE advisor_associations SET valid_to = GREATEST(now(), (:cur_valid_from)::timestamptz + interval '1 microsecond'), removed_by = 'pgbench' WHERE tenant_id = bench_uuid(1, :t) AND id = (:cur_id)::uuid RETURNING valid_to AS at \gset
 INSERT INTO "advisor_associations" ("tenant_id", "subscription_id", "id", "mpn_id", "valid_from", "valid_to", "source", "added_by", "removed_by") VALUES (bench_uuid(1, :t), bench_uuid(2, :s), gen_random_uuid(), :mpn, (:at)::timestamptz, DEFAULT, 'customer', 'pgbench', DEFAULT);
-INSERT INTO "events" ("id", "type", "tenant_id", "occurred_at", "actor", "data") VALUES (gen_random_uuid(), 'advisor.changed', bench_uuid(1, :t), clock_timestamp(), 'pgbench', jsonb_build_object('subscriptionId', bench_uuid(2, :s), 'mpnId', (:mpn)::text, 'previousMpnId', (:cur_mpn_id)::text, 'at', (:at)::timestamptz, 'source', 'customer'));
+INSERT INTO "events" ("id", "type", "tenant_id", "occurred_at", "actor", "data") VALUES (bench_uuid_v7(), 'advisor.changed', bench_uuid(1, :t), clock_timestamp(), 'pgbench', jsonb_build_object('subscriptionId', bench_uuid(2, :s), 'mpnId', (:mpn)::text, 'previousMpnId', (:cur_mpn_id)::text, 'at', (:at)::timestamptz, 'source', 'customer'));
 UPDATE subscriptions SET quantity = quantity, status = status, trial_ends_at = trial_ends_at, version = version + 1, updated_at = now() WHERE tenant_id = bench_uuid(1, :t) AND id = bench_uuid(2, :s) RETURNING version;
 COMMIT;
 \endif

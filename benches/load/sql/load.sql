@@ -36,6 +36,14 @@ CREATE OR REPLACE FUNCTION bench_uuid(k integer, n bigint) RETURNS uuid
     AS $$ SELECT (lpad(to_hex((n * 2654435761) % 4294967296), 8, '0') || '-' || lpad(to_hex(k), 4, '0')
                   || '-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid $$;
 
+-- A time-ordered (v7) UUID, as the service gives events: 48 bits of Unix milliseconds,
+-- then gen_random_uuid()'s random bits with the version set to 7.
+CREATE OR REPLACE FUNCTION bench_uuid_v7() RETURNS uuid
+    LANGUAGE sql VOLATILE PARALLEL SAFE
+    AS $$ SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+                  PLACING substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+                  FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid $$;
+
 CREATE OR REPLACE FUNCTION bench_country(i integer) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT (ARRAY['DK','SE','NO','FI','DE','NL','FR','GB','IE','US','CA','AU','JP','ES',
