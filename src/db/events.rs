@@ -64,15 +64,23 @@ pub fn record_all(conn: &mut PgConnection, actor: &str, new: Vec<NewEvent>) -> Q
                 events::type_.eq(event.event_type),
                 events::tenant_id.eq(event.tenant),
                 events::occurred_at.eq(occurred_at),
-                events::actor.eq(actor),
+                events::actor.eq(actor.to_owned()),
                 events::data.eq(event.data),
             )
         })
         .collect();
-    diesel::insert_into(events::table)
-        .values(rows)
-        .execute(conn)
-        .map(|_| ())
+    // diesel prepares (and caches) a fixed-size insert but sends a `Vec` of rows
+    // unprepared, a parse round trip more: one or two rows is every write but a sweep.
+    let insert = diesel::insert_into(events::table);
+    let rows = match <[_; 1]>::try_from(rows) {
+        Ok(one) => return insert.values(one).execute(conn).map(|_| ()),
+        Err(rows) => rows,
+    };
+    match <[_; 2]>::try_from(rows) {
+        Ok(two) => insert.values(two).execute(conn),
+        Err(rows) => insert.values(rows).execute(conn),
+    }
+    .map(|_| ())
 }
 
 /// Numbers up to `batch` committed, not yet numbered events in staging order, above
