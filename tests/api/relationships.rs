@@ -9,7 +9,7 @@ use crate::common::{problem, TestApp};
 use crate::invitations::{event_types, events_of, grant_delegated_admin};
 use crate::subscriptions::{buy, world, ADVISOR_A, ADVISOR_B, GLOBAL};
 
-fn relationships_path(tenant: Uuid) -> String {
+pub fn relationships_path(tenant: Uuid) -> String {
     format!("/v1/tenants/{tenant}/partner-relationships")
 }
 
