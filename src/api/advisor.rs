@@ -12,9 +12,10 @@ use validator::Validate;
 use crate::api::access::{self, Actor, ADMINS_AND_OPERATOR};
 use crate::api::subscriptions::{check_if_match, if_match, sold_in};
 use crate::auth::Caller;
-use crate::db::events::{self, NewEvent};
+use crate::db::events::NewEvent;
 use crate::db::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
+use crate::db::writes::{Ending, Writes};
 use crate::db::{partners, Db};
 use crate::domain::eligibility::{self, Ineligible, PartnerFacts, Placement};
 use crate::domain::subscription::etag;
@@ -212,20 +213,14 @@ fn not_transactable(
     })
 }
 
-/// Ends the current association at `at` without an event (a change records its own).
-fn close(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    current: &NamedAssociation,
-    at: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    Ok(subscriptions::end_association(
-        conn,
-        current.0.tenant_id,
-        current.0.id,
+/// Ends the current association at `at` (a change or a removal records its own event).
+fn close(writes: &mut Writes, caller: &Caller, current: &NamedAssociation, at: DateTime<Utc>) {
+    writes.end(Ending {
+        tenant: current.0.tenant_id,
+        id: current.0.id,
         at,
-        &caller.sub,
-    )?)
+        by: caller.sub.clone(),
+    });
 }
 
 /// An instant strictly after the current association began, so the ended association
@@ -237,11 +232,12 @@ fn change_instant(current: Option<&NamedAssociation>, now: DateTime<Utc>) -> Dat
     }
 }
 
-/// Attaches `mpn` as advisor, ending `current` at the same instant (R1, R4, R5), and
-/// returns the `advisor.added` or `advisor.changed` event for the caller to record.
+/// Attaches `mpn` as advisor, ending `current` at the same instant (R1, R4, R5), with
+/// the `advisor.added` or `advisor.changed` event.
 #[allow(clippy::too_many_arguments)]
 pub fn attach_advisor(
     conn: &mut PgConnection,
+    writes: &mut Writes,
     caller: &Caller,
     tenant: &TenantRow,
     product: &ProductRow,
@@ -250,16 +246,18 @@ pub fn attach_advisor(
     mpn: MpnId,
     source: AssociationSource,
     now: DateTime<Utc>,
-) -> Result<(NamedAssociation, NewEvent), ApiError> {
+) -> Result<NamedAssociation, ApiError> {
     let partner = eligible_partner(conn, mpn, Capability::Advisor, tenant, product)?;
-    attach_partner(conn, caller, tenant, sub, current, partner, source, now)
+    Ok(attach_partner(
+        writes, caller, tenant, sub, current, partner, source, now,
+    ))
 }
 
 /// Attaches a partner already found eligible as advisor, ending `current` at the same
-/// instant, and returns the event for the caller to record.
+/// instant, with its event.
 #[allow(clippy::too_many_arguments)]
 pub fn attach_partner(
-    conn: &mut PgConnection,
+    writes: &mut Writes,
     caller: &Caller,
     tenant: &TenantRow,
     sub: &SubscriptionRow,
@@ -267,11 +265,11 @@ pub fn attach_partner(
     partner: PartnerRow,
     source: AssociationSource,
     now: DateTime<Utc>,
-) -> Result<(NamedAssociation, NewEvent), ApiError> {
+) -> NamedAssociation {
     let mpn = partner.mpn_id;
     let at = change_instant(current, now);
     if let Some(current) = current {
-        close(conn, caller, current, at)?;
+        close(writes, caller, current, at);
     }
     let row = AssociationRow {
         tenant_id: tenant.id,
@@ -284,7 +282,6 @@ pub fn attach_partner(
         added_by: caller.sub.clone(),
         removed_by: None,
     };
-    subscriptions::insert_association(conn, &row)?;
     let (event_type, data) = match current {
         Some((old, _)) => (
             "advisor.changed",
@@ -295,33 +292,37 @@ pub fn attach_partner(
             serde_json::json!({"subscriptionId": sub.id, "mpnId": mpn.to_string(), "at": at, "source": source.as_str()}),
         ),
     };
-    let event = NewEvent {
-        event_type,
-        tenant: Some(tenant.id),
-        data,
-    };
-    Ok(((row, partner.name), event))
+    writes.record(
+        &caller.sub,
+        NewEvent {
+            event_type,
+            tenant: Some(tenant.id),
+            data,
+        },
+    );
+    writes.add(row.clone());
+    (row, partner.name)
 }
 
-/// Ends the current association and records `advisor.removed` (R7, cancellation).
+/// Ends the current association with `advisor.removed` (R7, cancellation).
 pub fn end_association(
-    conn: &mut PgConnection,
+    writes: &mut Writes,
     caller: &Caller,
     sub: &SubscriptionRow,
     current: &NamedAssociation,
     now: DateTime<Utc>,
     reason: &str,
-) -> Result<(), ApiError> {
+) {
     let at = change_instant(Some(current), now);
-    close(conn, caller, current, at)?;
-    events::record(
-        conn,
-        "advisor.removed",
-        Some(sub.tenant_id),
+    close(writes, caller, current, at);
+    writes.record(
         &caller.sub,
-        serde_json::json!({"subscriptionId": sub.id, "mpnId": current.0.mpn_id.to_string(), "at": at, "reason": reason}),
-    )?;
-    Ok(())
+        NewEvent {
+            event_type: "advisor.removed",
+            tenant: Some(sub.tenant_id),
+            data: serde_json::json!({"subscriptionId": sub.id, "mpnId": current.0.mpn_id.to_string(), "at": at, "reason": reason}),
+        },
+    );
 }
 
 fn source_of(actor: Actor) -> AssociationSource {
@@ -433,12 +434,11 @@ pub async fn set_advisor(
             let product = sold_in(product, &tenant)?;
             let now = crate::domain::now();
             let partner = check_eligible(conn, mpn, partner, Capability::Advisor, &tenant, &product)?;
-            let (advisor, event) = attach_partner(conn, &caller, &tenant, &row, current.as_ref(), partner, source_of(actor), now)?;
-            events::record_all(conn, &caller.sub, vec![event])?;
+            let mut writes = Writes::default();
+            let advisor = attach_partner(&mut writes, &caller, &tenant, &row, current.as_ref(), partner, source_of(actor), now);
             let mut changed = row;
             changed.updated_at = now;
-            let saved = subscriptions::save(conn, &changed)?;
-            Ok((saved.version, advisor))
+            Ok((writes.send_saving(conn, changed)?.version, advisor))
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -488,10 +488,11 @@ pub async fn remove_advisor(
             let current = subscriptions::current_association(conn, tenant_id, id)?
                 .ok_or_else(|| no_advisor(id))?;
             let now = crate::domain::now();
-            end_association(conn, &caller, &row, &current, now, "removed")?;
+            let mut writes = Writes::default();
+            end_association(&mut writes, &caller, &row, &current, now, "removed");
             let mut changed = row;
             changed.updated_at = now;
-            Ok(subscriptions::save(conn, &changed)?.version)
+            Ok(writes.send_saving(conn, changed)?.version)
         })
         .await?;
     Ok(HttpResponse::NoContent()

@@ -31,6 +31,7 @@ use crate::config::PublicUrl;
 use crate::db::events::{self, NewEvent};
 use crate::db::invitations::{self, Closing, InvitationFilter, NamedInvitation};
 use crate::db::models::{InvitationRow, ProductRow, RelationshipRow, SubscriptionRow, TenantRow};
+use crate::db::writes::Writes;
 use crate::db::{relationships, subscriptions, tenants, Db};
 use crate::domain::invitation::{
     check_answerable, effective_status, token_matches, AcceptToken, NotAnswerable, MAX_EXPIRY_DAYS,
@@ -922,20 +923,22 @@ fn accept(
     } else {
         None
     };
-    let mut new = Vec::new();
     let subscription = match offer {
         Some((offer, product)) => {
-            let (sub, purchased) = create_subscription(
-                conn,
+            let mut writes = Writes::default();
+            let sub = create_subscription(
+                &mut writes,
+                caller,
                 tenant,
                 &product,
                 offer.quantity,
                 offer.kind == OfferKind::Trial,
                 None,
                 now,
-            )?;
-            let (advisor, added) = attach_advisor(
+            );
+            let advisor = attach_advisor(
                 conn,
+                &mut writes,
                 caller,
                 tenant,
                 &product,
@@ -945,7 +948,7 @@ fn accept(
                 AssociationSource::Invitation,
                 now,
             )?;
-            new.extend([purchased, added]);
+            writes.send(conn)?;
             Some(subscription_view(&sub, Some(advisor))?)
         }
         None => None,
@@ -955,8 +958,10 @@ fn accept(
         if current.as_ref().is_some_and(|c| c.0.mpn_id == mpn.get()) {
             continue;
         }
-        let (_, attached) = attach_advisor(
+        let mut writes = Writes::default();
+        attach_advisor(
             conn,
+            &mut writes,
             caller,
             tenant,
             product,
@@ -966,10 +971,9 @@ fn accept(
             AssociationSource::Invitation,
             now,
         )?;
-        new.push(attached);
         let mut changed = sub.clone();
         changed.updated_at = now;
-        subscriptions::save(conn, &changed)?;
+        writes.send_saving(conn, changed)?;
     }
     let closed = invitations::close(
         conn,
@@ -982,18 +986,19 @@ fn accept(
             offer_subscription_id: subscription.as_ref().map(|s| s.id),
         },
     )?;
-    new.push(NewEvent {
-        event_type: "invitation.accepted",
-        tenant: Some(tenant.id),
-        data: serde_json::json!({
+    events::record(
+        conn,
+        "invitation.accepted",
+        Some(tenant.id),
+        &caller.sub,
+        serde_json::json!({
             "invitationId": row.id,
             "mpnId": mpn.to_string(),
             "relationshipId": relationship.as_ref().map(|r| r.id),
             "subscriptionId": subscription.as_ref().map(|s| s.id),
             "advisedSubscriptionIds": row.subscription_ids,
         }),
-    });
-    events::record_all(conn, &caller.sub, new)?;
+    )?;
     let relationships = tenant_relationships(conn, tenant.id, now)?
         .into_iter()
         .filter(|r| r.mpn_id == mpn)

@@ -12,10 +12,11 @@ use crate::api::access::{self, Actor, ADMINS_AND_RESELLER, ADMINS_OPERATOR_AND_R
 use crate::api::advisor::{attach_partner, check_eligible, end_association, AdvisorAssociation};
 use crate::api::{MaxPageSize, PageRequest};
 use crate::auth::Caller;
-use crate::db::events::{self, NewEvent};
+use crate::db::events::NewEvent;
 use crate::db::idempotency::{self, Claim};
 use crate::db::models::{PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
+use crate::db::writes::Writes;
 use crate::db::{products, Db};
 use crate::domain::subscription::{check_transition, etag, if_match_admits};
 use crate::domain::{
@@ -258,8 +259,9 @@ pub async fn purchase_subscription(
     let hash = hex::encode(Sha256::digest(
         serde_json::to_vec(&purchase).map_err(ApiError::internal)?,
     ));
-    let outcome = db
-        .transaction(move |conn| {
+    let keyed = key.is_some();
+    let purchase_once =
+        move |conn: &mut PgConnection| {
             let (actor, tenant, product, partner) = access::tenant_actor_with_product_and_partner(
                 conn,
                 &caller,
@@ -302,8 +304,14 @@ pub async fn purchase_subscription(
                 body,
                 replayed: false,
             })
-        })
-        .await?;
+        };
+    // Without a key, reads that lock nothing and then one statement with every write:
+    // atomic by itself, so a transaction would only add `BEGIN` and `COMMIT`.
+    let outcome = if keyed {
+        db.transaction(purchase_once).await?
+    } else {
+        db.run(purchase_once).await?
+    };
     let status =
         actix_web::http::StatusCode::from_u16(outcome.status).map_err(ApiError::internal)?;
     let mut response = HttpResponse::build(status);
@@ -335,17 +343,18 @@ pub fn check_trial(product: &ProductRow, trial: bool, field: &str) -> Result<(),
     Ok(())
 }
 
-/// Creates a paid or trial subscription and returns it with its
-/// `subscription.purchased` event for the caller to record.
+/// Buys a paid or trial subscription, with its `subscription.purchased` event.
+#[allow(clippy::too_many_arguments)]
 pub fn create_subscription(
-    conn: &mut PgConnection,
+    writes: &mut Writes,
+    caller: &Caller,
     tenant: &TenantRow,
     product: &ProductRow,
     quantity: i32,
     trial: bool,
     reseller: Option<i32>,
     now: DateTime<Utc>,
-) -> Result<(SubscriptionRow, NewEvent), ApiError> {
+) -> SubscriptionRow {
     let (status, trial_ends_at) = if trial {
         (
             SubscriptionStatus::Trial,
@@ -354,33 +363,34 @@ pub fn create_subscription(
     } else {
         (SubscriptionStatus::Active, None)
     };
-    let row = subscriptions::insert(
-        conn,
-        &SubscriptionRow {
-            tenant_id: tenant.id,
-            id: Uuid::new_v4(),
-            product_id: product.id.clone(),
-            quantity,
-            status: status.as_str().to_owned(),
-            trial_ends_at,
-            reseller_mpn_id: reseller,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        },
-    )?;
-    let purchased = NewEvent {
-        event_type: "subscription.purchased",
-        tenant: Some(tenant.id),
-        data: serde_json::json!({
-            "subscriptionId": row.id,
-            "productId": row.product_id,
-            "quantity": row.quantity,
-            "status": row.status,
-            "resellerMpnId": row.reseller_mpn_id.map(|m| m.to_string()),
-        }),
+    let row = SubscriptionRow {
+        tenant_id: tenant.id,
+        id: Uuid::new_v4(),
+        product_id: product.id.clone(),
+        quantity,
+        status: status.as_str().to_owned(),
+        trial_ends_at,
+        reseller_mpn_id: reseller,
+        version: 1,
+        created_at: now,
+        updated_at: now,
     };
-    Ok((row, purchased))
+    writes.record(
+        &caller.sub,
+        NewEvent {
+            event_type: "subscription.purchased",
+            tenant: Some(tenant.id),
+            data: serde_json::json!({
+                "subscriptionId": row.id,
+                "productId": row.product_id,
+                "quantity": row.quantity,
+                "status": row.status,
+                "resellerMpnId": row.reseller_mpn_id.map(|m| m.to_string()),
+            }),
+        },
+    );
+    writes.buy(row.clone());
+    row
 }
 
 /// Creates the subscription and, when a partner is named, its advisor (R1, R3);
@@ -408,36 +418,41 @@ fn buy(
         Actor::Reseller(mpn) => Some(mpn),
         _ => None,
     };
-    let (row, purchased) = create_subscription(
-        conn,
+    let partner = match purchase.partner_mpn_id {
+        Some(mpn) => Some(check_eligible(
+            conn,
+            mpn,
+            partner,
+            Capability::Advisor,
+            tenant,
+            &product,
+        )?),
+        None => None,
+    };
+    let mut writes = Writes::default();
+    let row = create_subscription(
+        &mut writes,
+        caller,
         tenant,
         &product,
         purchase.quantity,
         purchase.trial,
         reseller,
         now,
-    )?;
-    let mut new = vec![purchased];
-    let advisor = match purchase.partner_mpn_id {
-        Some(mpn) => {
-            let partner =
-                check_eligible(conn, mpn, partner, Capability::Advisor, tenant, &product)?;
-            let (advisor, added) = attach_partner(
-                conn,
-                caller,
-                tenant,
-                &row,
-                None,
-                partner,
-                AssociationSource::Purchase,
-                now,
-            )?;
-            new.push(added);
-            Some(advisor)
-        }
-        None => None,
-    };
-    events::record_all(conn, &caller.sub, new)?;
+    );
+    let advisor = partner.map(|partner| {
+        attach_partner(
+            &mut writes,
+            caller,
+            tenant,
+            &row,
+            None,
+            partner,
+            AssociationSource::Purchase,
+            now,
+        )
+    });
+    writes.send(conn)?;
     subscription_view(&row, advisor)
 }
 
@@ -608,9 +623,10 @@ pub async fn update_subscription(
                 return Ok((row, advisor));
             }
             let now = crate::domain::now();
+            let mut writes = Writes::default();
             if to == SubscriptionStatus::Cancelled {
                 if let Some(current) = advisor.take() {
-                    end_association(conn, &caller, &row, &current, now, "cancelled")?;
+                    end_association(&mut writes, &caller, &row, &current, now, "cancelled");
                 }
             }
             row.status = to.as_str().to_owned();
@@ -619,20 +635,20 @@ pub async fn update_subscription(
             }
             row.quantity = quantity;
             row.updated_at = now;
-            let row = subscriptions::save(conn, &row)?;
-            events::record(
-                conn,
-                "subscription.updated",
-                Some(tenant_id),
+            writes.record(
                 &caller.sub,
-                serde_json::json!({
-                    "subscriptionId": id,
-                    "previousStatus": from.as_str(),
-                    "status": row.status,
-                    "quantity": row.quantity,
-                }),
-            )?;
-            Ok((row, advisor))
+                NewEvent {
+                    event_type: "subscription.updated",
+                    tenant: Some(tenant_id),
+                    data: serde_json::json!({
+                        "subscriptionId": id,
+                        "previousStatus": from.as_str(),
+                        "status": row.status,
+                        "quantity": row.quantity,
+                    }),
+                },
+            );
+            Ok((writes.send_saving(conn, row)?, advisor))
         })
         .await?;
     let view = subscription_view(&row, advisor)?;

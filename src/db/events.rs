@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::models::EventRow;
 use super::schema::events;
+use super::writes::Writes;
 
 /// Key of the advisory lock under which the feed numbers events.
 const SEQUENCING_LOCK: i64 = 111_559_182_283_891;
@@ -18,8 +19,8 @@ const SEQUENCING_LOCK: i64 = 111_559_182_283_891;
 /// full whenever enough events have been committed.
 const SEQUENCE_BATCH: i64 = 1_000;
 
-/// An event a write has yet to record: returned by the steps of a request so that
-/// the request records all of its events in one statement.
+/// An event a write has yet to record, with the request's other writes or with the
+/// other events of a sweep, in one statement.
 #[must_use = "an event is lost unless it is recorded"]
 #[derive(Debug)]
 pub struct NewEvent {
@@ -48,39 +49,12 @@ pub fn record(
 }
 
 /// Records events in the caller's transaction, in their order, with one `INSERT`.
-/// Ids are time-ordered (v7): the unique index on them then grows at its right edge
-/// instead of taking each event on a random leaf, which at scale cost most writes a
-/// full-page image after a checkpoint.
 pub fn record_all(conn: &mut PgConnection, actor: &str, new: Vec<NewEvent>) -> QueryResult<()> {
-    if new.is_empty() {
-        return Ok(());
+    let mut writes = Writes::default();
+    for event in new {
+        writes.record(actor, event);
     }
-    let occurred_at = crate::domain::now();
-    let rows: Vec<_> = new
-        .into_iter()
-        .map(|event| {
-            (
-                events::id.eq(Uuid::now_v7()),
-                events::type_.eq(event.event_type),
-                events::tenant_id.eq(event.tenant),
-                events::occurred_at.eq(occurred_at),
-                events::actor.eq(actor.to_owned()),
-                events::data.eq(event.data),
-            )
-        })
-        .collect();
-    // diesel prepares (and caches) a fixed-size insert but sends a `Vec` of rows
-    // unprepared, a parse round trip more: one or two rows is every write but a sweep.
-    let insert = diesel::insert_into(events::table);
-    let rows = match <[_; 1]>::try_from(rows) {
-        Ok(one) => return insert.values(one).execute(conn).map(|_| ()),
-        Err(rows) => rows,
-    };
-    match <[_; 2]>::try_from(rows) {
-        Ok(two) => insert.values(two).execute(conn),
-        Err(rows) => insert.values(rows).execute(conn),
-    }
-    .map(|_| ())
+    writes.send(conn)
 }
 
 /// Numbers up to `batch` committed, not yet numbered events in staging order, above

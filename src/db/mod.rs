@@ -10,6 +10,7 @@ pub mod relationships;
 pub mod schema;
 pub mod subscriptions;
 pub mod tenants;
+pub mod writes;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};

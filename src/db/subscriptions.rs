@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
@@ -15,13 +14,6 @@ use super::schema::{
 
 /// An association with the partner's name, as the API shows it.
 pub type NamedAssociation = (AssociationRow, String);
-
-pub fn insert(conn: &mut PgConnection, row: &SubscriptionRow) -> QueryResult<SubscriptionRow> {
-    diesel::insert_into(subs::table)
-        .values(row)
-        .returning(SubscriptionRow::as_returning())
-        .get_result(conn)
-}
 
 pub fn find(
     conn: &mut PgConnection,
@@ -135,85 +127,6 @@ pub fn list(
         .order((subs::created_at, subs::id))
         .limit(limit)
         .load(conn)
-}
-
-/// Saves the changeable fields and bumps the version; the caller holds the row's lock, so
-/// the saved row is `row` with the new version.
-pub fn save(conn: &mut PgConnection, row: &SubscriptionRow) -> QueryResult<SubscriptionRow> {
-    let version = Save(row).get_result(conn)?;
-    Ok(SubscriptionRow {
-        version,
-        ..row.clone()
-    })
-}
-
-/// The `UPDATE`s below are written out rather than built with `diesel::update`: diesel
-/// never caches an `UPDATE`'s prepared statement (a changeset may vary), so PostgreSQL
-/// would parse and plan each anew, one more round trip per call. Their SQL never varies,
-/// so a marker type is their statement cache key.
-macro_rules! cached_statement {
-    ($query:ident, $marker:ident) => {
-        struct $marker;
-
-        impl QueryId for $query<'_> {
-            type QueryId = $marker;
-            const HAS_STATIC_QUERY_ID: bool = true;
-        }
-
-        impl RunQueryDsl<PgConnection> for $query<'_> {}
-    };
-}
-
-struct Save<'a>(&'a SubscriptionRow);
-
-cached_statement!(Save, SaveId);
-
-/// `RETURNING version`.
-impl Query for Save<'_> {
-    type SqlType = BigInt;
-}
-
-impl QueryFragment<Pg> for Save<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let row = self.0;
-        out.push_sql("UPDATE subscriptions SET quantity = ");
-        out.push_bind_param::<Integer, _>(&row.quantity)?;
-        out.push_sql(", status = ");
-        out.push_bind_param::<Text, _>(&row.status)?;
-        out.push_sql(", trial_ends_at = ");
-        out.push_bind_param::<Nullable<Timestamptz>, _>(&row.trial_ends_at)?;
-        out.push_sql(", version = version + 1, updated_at = ");
-        out.push_bind_param::<Timestamptz, _>(&row.updated_at)?;
-        out.push_sql(" WHERE tenant_id = ");
-        out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
-        out.push_sql(" AND id = ");
-        out.push_bind_param::<SqlUuid, _>(&row.id)?;
-        out.push_sql(" RETURNING version");
-        Ok(())
-    }
-}
-
-struct EndAssociation<'a> {
-    tenant: &'a Uuid,
-    id: &'a Uuid,
-    at: &'a DateTime<Utc>,
-    by: &'a str,
-}
-
-cached_statement!(EndAssociation, EndAssociationId);
-
-impl QueryFragment<Pg> for EndAssociation<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("UPDATE advisor_associations SET valid_to = ");
-        out.push_bind_param::<Timestamptz, _>(self.at)?;
-        out.push_sql(", removed_by = ");
-        out.push_bind_param::<Text, _>(self.by)?;
-        out.push_sql(" WHERE tenant_id = ");
-        out.push_bind_param::<SqlUuid, _>(self.tenant)?;
-        out.push_sql(" AND id = ");
-        out.push_bind_param::<SqlUuid, _>(self.id)?;
-        Ok(())
-    }
 }
 
 /// Everything a read of one subscription needs.
@@ -364,30 +277,6 @@ pub fn current_associations(
         .filter(aa::valid_to.is_null())
         .select((AssociationRow::as_select(), partners::name))
         .load(conn)
-}
-
-pub fn insert_association(conn: &mut PgConnection, row: &AssociationRow) -> QueryResult<()> {
-    diesel::insert_into(aa::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
-}
-
-pub fn end_association(
-    conn: &mut PgConnection,
-    tenant: Uuid,
-    id: Uuid,
-    at: DateTime<Utc>,
-    by: &str,
-) -> QueryResult<()> {
-    EndAssociation {
-        tenant: &tenant,
-        id: &id,
-        at: &at,
-        by,
-    }
-    .execute(conn)
-    .map(|_| ())
 }
 
 /// Every association of a subscription, newest first.

@@ -5,9 +5,10 @@
 -- PUT …/subscriptions/{s}/advisor {mpnId}: an active subscription (slots 0..5) of a
 -- worldwide tenant gets one of its country's 24 eligible advisors, read with the
 -- subscription (which alone is locked), its tenant and its product; when that is the
--- current advisor the call is a no-op (1 in 24), as in the service. Otherwise the
--- current association ends at the instant the new one begins, an advisor.changed
--- event is written, and the subscription's version is bumped.
+-- current advisor the call is a no-op (1 in 24), as in the service. Otherwise one
+-- statement ends the current association at the instant the new one begins, adds it,
+-- writes an advisor.changed event and bumps the subscription's version (the service
+-- computes that instant and the ids itself and sends them as parameters).
 \set t random(1, :tenants)
 \set t CASE WHEN :t % 20 = 0 THEN :t - 1 ELSE :t END
 \set s random(0, 5) * :tenants + :t
@@ -20,9 +21,6 @@ SELECT "advisor_associations"."tenant_id", "advisor_associations"."subscription_
 \if :cur_mpn_id = :mpn
 COMMIT;
 \else
-UPDATE advisor_associations SET valid_to = GREATEST(now(), (:cur_valid_from)::timestamptz + interval '1 microsecond'), removed_by = 'pgbench' WHERE tenant_id = bench_uuid(1, :t) AND id = (:cur_id)::uuid RETURNING valid_to AS at \gset
-INSERT INTO "advisor_associations" ("tenant_id", "subscription_id", "id", "mpn_id", "valid_from", "valid_to", "source", "added_by", "removed_by") VALUES (bench_uuid(1, :t), bench_uuid(2, :s), gen_random_uuid(), :mpn, (:at)::timestamptz, DEFAULT, 'customer', 'pgbench', DEFAULT);
-INSERT INTO "events" ("id", "type", "tenant_id", "occurred_at", "actor", "data") VALUES (bench_uuid_v7(), 'advisor.changed', bench_uuid(1, :t), clock_timestamp(), 'pgbench', jsonb_build_object('subscriptionId', bench_uuid(2, :s), 'mpnId', (:mpn)::text, 'previousMpnId', (:cur_mpn_id)::text, 'at', (:at)::timestamptz, 'source', 'customer'));
-UPDATE subscriptions SET quantity = quantity, status = status, trial_ends_at = trial_ends_at, version = version + 1, updated_at = now() WHERE tenant_id = bench_uuid(1, :t) AND id = bench_uuid(2, :s) RETURNING version;
+WITH instant AS (SELECT GREATEST(now(), (:cur_valid_from)::timestamptz + interval '1 microsecond') AS at), ended AS (UPDATE advisor_associations SET valid_to = (SELECT at FROM instant), removed_by = 'pgbench' WHERE tenant_id = bench_uuid(1, :t) AND id = (:cur_id)::uuid RETURNING id), added AS (INSERT INTO advisor_associations (tenant_id, subscription_id, id, mpn_id, valid_from, valid_to, source, added_by, removed_by) SELECT bench_uuid(1, :t), bench_uuid(2, :s), gen_random_uuid(), :mpn, (SELECT at FROM instant), NULL, 'customer', 'pgbench', NULL FROM (SELECT count(*) FROM ended) AS after_end), recorded AS (INSERT INTO events (id, type, tenant_id, occurred_at, actor, data) VALUES (bench_uuid_v7(), 'advisor.changed', bench_uuid(1, :t), clock_timestamp(), 'pgbench', jsonb_build_object('subscriptionId', bench_uuid(2, :s), 'mpnId', (:mpn)::text, 'previousMpnId', (:cur_mpn_id)::text, 'at', (SELECT at FROM instant), 'source', 'customer'))), saved AS (UPDATE subscriptions SET quantity = quantity, status = status, trial_ends_at = trial_ends_at, version = version + 1, updated_at = (SELECT at FROM instant) WHERE tenant_id = bench_uuid(1, :t) AND id = bench_uuid(2, :s) RETURNING version) SELECT (SELECT version FROM saved);
 COMMIT;
 \endif

@@ -1,0 +1,237 @@
+//! The writes of a request's step, sent as one statement.
+
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::events::NewEvent;
+use super::models::{AssociationRow, SubscriptionRow};
+
+/// Events up to which a statement's text is cached (one cached text per count): every
+/// request's step records one or two; a sweep records as many as it ends.
+const CACHED_EVENTS: usize = 2;
+
+/// The end of an advisor association.
+pub struct Ending {
+    pub tenant: Uuid,
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+/// An event with the id, time and actor it is recorded with.
+struct Stamped {
+    id: Uuid,
+    occurred_at: DateTime<Utc>,
+    actor: String,
+    event: NewEvent,
+}
+
+/// A subscription bought, its advisor association ended and another added, events
+/// recorded, the subscription saved: one data-modifying `WITH` each, sent as one
+/// statement, so a purchase or an advisor change is one round trip instead of one per
+/// write. PostgreSQL runs each write once and to completion, and checks foreign keys at
+/// the end of the statement, so an association may name the subscription bought with it.
+#[must_use = "nothing is written until the writes are sent"]
+#[derive(Default)]
+pub struct Writes {
+    bought: Option<SubscriptionRow>,
+    ended: Option<Ending>,
+    added: Option<AssociationRow>,
+    events: Vec<Stamped>,
+    saved: Option<SubscriptionRow>,
+}
+
+impl Writes {
+    pub fn buy(&mut self, row: SubscriptionRow) {
+        self.bought = Some(row);
+    }
+
+    pub fn end(&mut self, ending: Ending) {
+        self.ended = Some(ending);
+    }
+
+    pub fn add(&mut self, row: AssociationRow) {
+        self.added = Some(row);
+    }
+
+    /// Events keep their order. Ids are time-ordered (v7): the unique index on them then
+    /// grows at its right edge instead of taking each event on a random leaf, which at
+    /// scale cost most writes a full-page image after a checkpoint.
+    pub fn record(&mut self, actor: &str, event: NewEvent) {
+        self.events.push(Stamped {
+            id: Uuid::now_v7(),
+            occurred_at: crate::domain::now(),
+            actor: actor.to_owned(),
+            event,
+        });
+    }
+
+    /// Sends the writes.
+    pub fn send(self, conn: &mut PgConnection) -> QueryResult<()> {
+        if self.bought.is_some()
+            || self.ended.is_some()
+            || self.added.is_some()
+            || !self.events.is_empty()
+        {
+            self.get_result::<Option<i64>>(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Sends the writes with `row`'s changeable fields, bumping its version; the caller
+    /// holds the row's lock. Returns `row` with its new version.
+    pub fn send_saving(
+        mut self,
+        conn: &mut PgConnection,
+        row: SubscriptionRow,
+    ) -> QueryResult<SubscriptionRow> {
+        self.saved = Some(row.clone());
+        let version = self
+            .get_result::<Option<i64>>(conn)?
+            .ok_or(diesel::result::Error::NotFound)?;
+        Ok(SubscriptionRow { version, ..row })
+    }
+}
+
+/// One statement text per combination of writes (and count of events): cached by text.
+impl QueryId for Writes {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+/// The saved subscription's new version, or `NULL`.
+impl Query for Writes {
+    type SqlType = Nullable<BigInt>;
+}
+
+impl RunQueryDsl<PgConnection> for Writes {}
+
+impl QueryFragment<Pg> for Writes {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut first = true;
+        let mut next = |out: &mut AstPass<'_, 'b, Pg>, name: &str| {
+            out.push_sql(if std::mem::take(&mut first) {
+                "WITH "
+            } else {
+                "), "
+            });
+            out.push_sql(name);
+            out.push_sql(" AS (");
+        };
+        if let Some(row) = &self.bought {
+            next(&mut out, "bought");
+            out.push_sql(
+                "INSERT INTO subscriptions (tenant_id, id, product_id, quantity, status, \
+                 trial_ends_at, reseller_mpn_id, version, created_at, updated_at) VALUES (",
+            );
+            out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<SqlUuid, _>(&row.id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(&row.product_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(&row.quantity)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(&row.status)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Timestamptz>, _>(&row.trial_ends_at)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Integer>, _>(&row.reseller_mpn_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<BigInt, _>(&row.version)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamptz, _>(&row.created_at)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamptz, _>(&row.updated_at)?;
+            out.push_sql(")");
+        }
+        if let Some(ending) = &self.ended {
+            next(&mut out, "ended");
+            out.push_sql("UPDATE advisor_associations SET valid_to = ");
+            out.push_bind_param::<Timestamptz, _>(&ending.at)?;
+            out.push_sql(", removed_by = ");
+            out.push_bind_param::<Text, _>(&ending.by)?;
+            out.push_sql(" WHERE tenant_id = ");
+            out.push_bind_param::<SqlUuid, _>(&ending.tenant)?;
+            out.push_sql(" AND id = ");
+            out.push_bind_param::<SqlUuid, _>(&ending.id)?;
+            out.push_sql(" RETURNING id");
+        }
+        if let Some(row) = &self.added {
+            next(&mut out, "added");
+            out.push_sql(
+                "INSERT INTO advisor_associations (tenant_id, subscription_id, id, mpn_id, \
+                 valid_from, valid_to, source, added_by, removed_by) SELECT ",
+            );
+            out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<SqlUuid, _>(&row.subscription_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<SqlUuid, _>(&row.id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(&row.mpn_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Timestamptz, _>(&row.valid_from)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Timestamptz>, _>(&row.valid_to)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(&row.source)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(&row.added_by)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(&row.removed_by)?;
+            // Writes in one statement run in no set order: reading the end makes the
+            // insert wait for it, or the new association would overlap the current one.
+            if self.ended.is_some() {
+                out.push_sql(" FROM (SELECT count(*) FROM ended) AS after_end");
+            }
+        }
+        if !self.events.is_empty() {
+            next(&mut out, "recorded");
+            if self.events.len() > CACHED_EVENTS {
+                out.unsafe_to_cache_prepared();
+            }
+            out.push_sql(
+                "INSERT INTO events (id, type, tenant_id, occurred_at, actor, data) VALUES ",
+            );
+            for (i, stamped) in self.events.iter().enumerate() {
+                out.push_sql(if i == 0 { "(" } else { ", (" });
+                out.push_bind_param::<SqlUuid, _>(&stamped.id)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Text, _>(stamped.event.event_type)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Nullable<SqlUuid>, _>(&stamped.event.tenant)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Timestamptz, _>(&stamped.occurred_at)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Text, _>(&stamped.actor)?;
+                out.push_sql(", ");
+                out.push_bind_param::<Jsonb, _>(&stamped.event.data)?;
+                out.push_sql(")");
+            }
+        }
+        if let Some(row) = &self.saved {
+            next(&mut out, "saved");
+            out.push_sql("UPDATE subscriptions SET quantity = ");
+            out.push_bind_param::<Integer, _>(&row.quantity)?;
+            out.push_sql(", status = ");
+            out.push_bind_param::<Text, _>(&row.status)?;
+            out.push_sql(", trial_ends_at = ");
+            out.push_bind_param::<Nullable<Timestamptz>, _>(&row.trial_ends_at)?;
+            out.push_sql(", version = version + 1, updated_at = ");
+            out.push_bind_param::<Timestamptz, _>(&row.updated_at)?;
+            out.push_sql(" WHERE tenant_id = ");
+            out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
+            out.push_sql(" AND id = ");
+            out.push_bind_param::<SqlUuid, _>(&row.id)?;
+            out.push_sql(" RETURNING version) SELECT (SELECT version FROM saved)");
+        } else {
+            out.push_sql(") SELECT NULL::int8");
+        }
+        Ok(())
+    }
+}
