@@ -4,7 +4,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::models::{PartnerRow, ProductRow, SubscriptionRow, TenantRow};
+use crate::db::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
 use crate::db::subscriptions::{self, AdvisorAt, NamedAssociation};
 use crate::db::tenants;
 use crate::domain::MpnId;
@@ -127,21 +127,22 @@ fn standing(
     actor(caller, tenant, admits, resells)
 }
 
-/// What a change of one subscription starts from.
+/// What a change of one subscription starts from, read in one snapshot and locking
+/// nothing: the writes go only if the subscription is still at this version.
 pub struct Change {
     pub actor: Actor,
     pub tenant: TenantRow,
-    /// Locked until commit.
     pub subscription: SubscriptionRow,
     pub product: ProductRow,
+    /// The current advisor association.
+    pub current: Option<AssociationRow>,
     /// The partner the change names, if any and if it exists.
     pub partner: Option<PartnerRow>,
 }
 
-/// The caller's standing, the tenant, the subscription (locked until commit), its
-/// product and the partner the change names, in one statement when the tenant and
-/// subscription exist.
-pub fn subscription_for_update(
+/// The caller's standing and the [`Change`] of the subscription, in one statement for
+/// an admin or operator.
+pub fn subscription_for_change(
     conn: &mut PgConnection,
     caller: &Caller,
     tenant: Uuid,
@@ -150,25 +151,19 @@ pub fn subscription_for_update(
     partner: Option<MpnId>,
 ) -> Result<Change, ApiError> {
     let actor = standing(conn, caller, tenant, admits)?;
-    let found = subscriptions::find_for_update_with_tenant_product_and_partner(
-        conn,
-        tenant,
-        id,
-        partner.map(MpnId::get),
-    )?;
-    match found {
-        Some((tenant, subscription, product, partner)) if visible(actor, &subscription) => {
-            Ok(Change {
-                actor,
-                tenant,
-                subscription,
-                product,
-                partner,
-            })
-        }
-        Some(_) => Err(no_subscription(id)),
-        None if tenants::find(conn, tenant)?.is_none() => Err(no_tenant(tenant)),
-        None => Err(no_subscription(id)),
+    let (tenant_row, subscription, product, current, partner) =
+        subscriptions::find_for_change(conn, tenant, id, partner.map(MpnId::get))?
+            .ok_or_else(|| no_tenant(tenant))?;
+    match subscription.zip(product) {
+        Some((subscription, product)) if visible(actor, &subscription) => Ok(Change {
+            actor,
+            tenant: tenant_row,
+            subscription,
+            product,
+            current,
+            partner,
+        }),
+        _ => Err(no_subscription(id)),
     }
 }
 

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
-use diesel::PgConnection;
+use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -214,10 +214,10 @@ fn not_transactable(
 }
 
 /// Ends the current association at `at` (a change or a removal records its own event).
-fn close(writes: &mut Writes, caller: &Caller, current: &NamedAssociation, at: DateTime<Utc>) {
+fn close(writes: &mut Writes, caller: &Caller, current: &AssociationRow, at: DateTime<Utc>) {
     writes.end(Ending {
-        tenant: current.0.tenant_id,
-        id: current.0.id,
+        tenant: current.tenant_id,
+        id: current.id,
         at,
         by: caller.sub.clone(),
     });
@@ -225,9 +225,9 @@ fn close(writes: &mut Writes, caller: &Caller, current: &NamedAssociation, at: D
 
 /// An instant strictly after the current association began, so the ended association
 /// is never empty even when instances' clocks differ slightly.
-fn change_instant(current: Option<&NamedAssociation>, now: DateTime<Utc>) -> DateTime<Utc> {
+fn change_instant(current: Option<&AssociationRow>, now: DateTime<Utc>) -> DateTime<Utc> {
     match current {
-        Some((row, _)) if row.valid_from >= now => row.valid_from + Duration::microseconds(1),
+        Some(row) if row.valid_from >= now => row.valid_from + Duration::microseconds(1),
         _ => now,
     }
 }
@@ -242,7 +242,7 @@ pub fn attach_advisor(
     tenant: &TenantRow,
     product: &ProductRow,
     sub: &SubscriptionRow,
-    current: Option<&NamedAssociation>,
+    current: Option<&AssociationRow>,
     mpn: MpnId,
     source: AssociationSource,
     now: DateTime<Utc>,
@@ -261,7 +261,7 @@ pub fn attach_partner(
     caller: &Caller,
     tenant: &TenantRow,
     sub: &SubscriptionRow,
-    current: Option<&NamedAssociation>,
+    current: Option<&AssociationRow>,
     partner: PartnerRow,
     source: AssociationSource,
     now: DateTime<Utc>,
@@ -283,7 +283,7 @@ pub fn attach_partner(
         removed_by: None,
     };
     let (event_type, data) = match current {
-        Some((old, _)) => (
+        Some(old) => (
             "advisor.changed",
             serde_json::json!({"subscriptionId": sub.id, "mpnId": mpn.to_string(), "previousMpnId": old.mpn_id.to_string(), "at": at, "source": source.as_str()}),
         ),
@@ -309,7 +309,7 @@ pub fn end_association(
     writes: &mut Writes,
     caller: &Caller,
     sub: &SubscriptionRow,
-    current: &NamedAssociation,
+    current: &AssociationRow,
     now: DateTime<Utc>,
     reason: &str,
 ) {
@@ -320,9 +320,36 @@ pub fn end_association(
         NewEvent {
             event_type: "advisor.removed",
             tenant: Some(sub.tenant_id),
-            data: serde_json::json!({"subscriptionId": sub.id, "mpnId": current.0.mpn_id.to_string(), "at": at, "reason": reason}),
+            data: serde_json::json!({"subscriptionId": sub.id, "mpnId": current.mpn_id.to_string(), "at": at, "reason": reason}),
         },
     );
+}
+
+/// Attempts of an advisor change that lock nothing, before it waits for the lock.
+const OPTIMISTIC_ATTEMPTS: usize = 2;
+
+/// Runs `attempt` (a read that locks nothing, then writes that go only if the
+/// subscription is still at the version read) until its writes go: one statement to
+/// read and one to write, where a lock would add `BEGIN`, a read of the current advisor
+/// after the lock (a locking read's joined rows may predate the row it locked) and
+/// `COMMIT`. Overtaken by other changes every time, it takes the subscription's lock,
+/// under which none can overtake it.
+fn until_written<T>(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    mut attempt: impl FnMut(&mut PgConnection) -> Result<Option<T>, ApiError>,
+) -> Result<T, ApiError> {
+    for _ in 0..OPTIMISTIC_ATTEMPTS {
+        if let Some(done) = attempt(conn)? {
+            return Ok(done);
+        }
+    }
+    conn.transaction(|conn| {
+        subscriptions::find_for_update(conn, tenant, id)?;
+        attempt(conn)?
+            .ok_or_else(|| ApiError::internal("the version of a locked subscription moved"))
+    })
 }
 
 fn source_of(actor: Actor) -> AssociationSource {
@@ -413,32 +440,35 @@ pub async fn set_advisor(
     let mpn = body.into_inner().mpn_id;
     let if_match = if_match(&req);
     let (version, advisor) = db
-        .transaction(move |conn| {
-            let access::Change { actor, tenant, subscription: row, product, partner } =
-                access::subscription_for_update(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR, Some(mpn))?;
-            check_if_match(if_match.as_deref(), &row)?;
-            if SubscriptionStatus::from_db(&row.status)? == SubscriptionStatus::Cancelled {
-                return Err(ApiError::Conflict(format!("subscription {id} is cancelled and cannot get an advisor")));
-            }
-            let current = subscriptions::current_association(conn, tenant_id, id)?;
-            if let Some(same) = current.as_ref().filter(|c| c.0.mpn_id == mpn.get()) {
-                return Ok((row.version, same.clone()));
-            }
-            if current.is_none() && Cloud::from_db(&tenant.cloud)? == Cloud::China21Vianet {
-                return Err(ApiError::PartnerInitiatedOnly(
-                    "in Office 365 operated by 21Vianet a partner becomes advisor by sending an invitation \
-                     that the tenant accepts"
-                        .into(),
-                ));
-            }
-            let product = sold_in(product, &tenant)?;
-            let now = crate::domain::now();
-            let partner = check_eligible(conn, mpn, partner, Capability::Advisor, &tenant, &product)?;
-            let mut writes = Writes::default();
-            let advisor = attach_partner(&mut writes, &caller, &tenant, &row, current.as_ref(), partner, source_of(actor), now);
-            let mut changed = row;
-            changed.updated_at = now;
-            Ok((writes.send_saving(conn, changed)?.version, advisor))
+        .run(move |conn| {
+            until_written(conn, tenant_id, id, |conn| {
+                let access::Change { actor, tenant, subscription: row, product, current, partner } =
+                    access::subscription_for_change(conn, &caller, tenant_id, id, ADMINS_AND_OPERATOR, Some(mpn))?;
+                check_if_match(if_match.as_deref(), &row)?;
+                if SubscriptionStatus::from_db(&row.status)? == SubscriptionStatus::Cancelled {
+                    return Err(ApiError::Conflict(format!("subscription {id} is cancelled and cannot get an advisor")));
+                }
+                if let Some(same) = current.as_ref().filter(|c| c.mpn_id == mpn.get()) {
+                    // The partner named is the current one: its row carries the name.
+                    let name = partner.map(|p| p.name).ok_or_else(|| ApiError::internal("the current advisor has no partner row"))?;
+                    return Ok(Some((row.version, (same.clone(), name))));
+                }
+                if current.is_none() && Cloud::from_db(&tenant.cloud)? == Cloud::China21Vianet {
+                    return Err(ApiError::PartnerInitiatedOnly(
+                        "in Office 365 operated by 21Vianet a partner becomes advisor by sending an invitation \
+                         that the tenant accepts"
+                            .into(),
+                    ));
+                }
+                let product = sold_in(product, &tenant)?;
+                let now = crate::domain::now();
+                let partner = check_eligible(conn, mpn, partner, Capability::Advisor, &tenant, &product)?;
+                let mut writes = Writes::default();
+                let advisor = attach_partner(&mut writes, &caller, &tenant, &row, current.as_ref(), partner, source_of(actor), now);
+                let mut changed = row;
+                changed.updated_at = now;
+                Ok(writes.send_saving(conn, changed)?.map(|saved| (saved.version, advisor)))
+            })
         })
         .await?;
     Ok(HttpResponse::Ok()
@@ -474,25 +504,28 @@ pub async fn remove_advisor(
     let (tenant_id, id) = path.into_inner();
     let if_match = if_match(&req);
     let version = db
-        .transaction(move |conn| {
-            let row = access::subscription_for_update(
-                conn,
-                &caller,
-                tenant_id,
-                id,
-                ADMINS_AND_OPERATOR,
-                None,
-            )?
-            .subscription;
-            check_if_match(if_match.as_deref(), &row)?;
-            let current = subscriptions::current_association(conn, tenant_id, id)?
-                .ok_or_else(|| no_advisor(id))?;
-            let now = crate::domain::now();
-            let mut writes = Writes::default();
-            end_association(&mut writes, &caller, &row, &current, now, "removed");
-            let mut changed = row;
-            changed.updated_at = now;
-            Ok(writes.send_saving(conn, changed)?.version)
+        .run(move |conn| {
+            until_written(conn, tenant_id, id, |conn| {
+                let change = access::subscription_for_change(
+                    conn,
+                    &caller,
+                    tenant_id,
+                    id,
+                    ADMINS_AND_OPERATOR,
+                    None,
+                )?;
+                let row = change.subscription;
+                check_if_match(if_match.as_deref(), &row)?;
+                let current = change.current.ok_or_else(|| no_advisor(id))?;
+                let now = crate::domain::now();
+                let mut writes = Writes::default();
+                end_association(&mut writes, &caller, &row, &current, now, "removed");
+                let mut changed = row;
+                changed.updated_at = now;
+                Ok(writes
+                    .send_saving(conn, changed)?
+                    .map(|saved| saved.version))
+            })
         })
         .await?;
     Ok(HttpResponse::NoContent()

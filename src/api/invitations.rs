@@ -23,7 +23,7 @@ use crate::api::relationships::{
     Relationship, SERVICE_ACTOR,
 };
 use crate::api::subscriptions::{
-    check_trial, create_subscription, product_for, subscription_view, Subscription,
+    check_trial, create_subscription, product_for, save_locked, subscription_view, Subscription,
 };
 use crate::api::{MaxPageSize, PageRequest};
 use crate::auth::Caller;
@@ -966,14 +966,14 @@ fn accept(
             tenant,
             product,
             sub,
-            current.as_ref(),
+            current.as_ref().map(|c| &c.0),
             mpn,
             AssociationSource::Invitation,
             now,
         )?;
         let mut changed = sub.clone();
         changed.updated_at = now;
-        writes.send_saving(conn, changed)?;
+        save_locked(writes, conn, changed)?;
     }
     let closed = invitations::close(
         conn,

@@ -331,6 +331,18 @@ pub async fn purchase_subscription(
     Ok(response.json(outcome.body))
 }
 
+/// Sends `writes` with a subscription whose row the caller locked, so at the version it
+/// read.
+pub fn save_locked(
+    writes: Writes,
+    conn: &mut PgConnection,
+    row: SubscriptionRow,
+) -> Result<SubscriptionRow, ApiError> {
+    writes
+        .send_saving(conn, row)?
+        .ok_or_else(|| ApiError::internal("the version of a locked subscription moved"))
+}
+
 /// Refuses a trial of a product that has none (`field` names the request's trial flag).
 pub fn check_trial(product: &ProductRow, trial: bool, field: &str) -> Result<(), ApiError> {
     if trial && !product.trial_available {
@@ -626,7 +638,7 @@ pub async fn update_subscription(
             let mut writes = Writes::default();
             if to == SubscriptionStatus::Cancelled {
                 if let Some(current) = advisor.take() {
-                    end_association(&mut writes, &caller, &row, &current, now, "cancelled");
+                    end_association(&mut writes, &caller, &row, &current.0, now, "cancelled");
                 }
             }
             row.status = to.as_str().to_owned();
@@ -648,7 +660,7 @@ pub async fn update_subscription(
                     }),
                 },
             );
-            Ok((writes.send_saving(conn, row)?, advisor))
+            Ok((save_locked(writes, conn, row)?, advisor))
         })
         .await?;
     let view = subscription_view(&row, advisor)?;

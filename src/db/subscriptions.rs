@@ -1,9 +1,7 @@
 //! Subscriptions and their advisor associations.
 
 use chrono::{DateTime, Utc};
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use uuid::Uuid;
 
 use super::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
@@ -41,52 +39,46 @@ pub fn find_for_update(
         .optional()
 }
 
-/// A locked subscription's tenant, row, product, and the partner a change names.
-pub type LockedWithContext = (TenantRow, SubscriptionRow, ProductRow, Option<PartnerRow>);
+/// What a change of a subscription or its advisor starts from: the tenant and, when it
+/// exists, the subscription, its product, its current association and the partner the
+/// change names (if it exists).
+pub type ChangeRead = (
+    TenantRow,
+    Option<SubscriptionRow>,
+    Option<ProductRow>,
+    Option<AssociationRow>,
+    Option<PartnerRow>,
+);
 
-/// [`find_for_update`] with the subscription's tenant and product, and the partner the
-/// change names (absent when there is no such partner, or none is named), in one
-/// statement.
-pub fn find_for_update_with_tenant_product_and_partner(
+/// [`ChangeRead`] in one statement (one snapshot: the association is the subscription's
+/// current one at that version); `None` when there is no such tenant. It locks nothing:
+/// the change's writes check the version (`writes::Writes::send_saving`).
+pub fn find_for_change(
     conn: &mut PgConnection,
     tenant: Uuid,
     id: Uuid,
     partner: Option<i32>,
-) -> QueryResult<Option<LockedWithContext>> {
-    LockSubscription(
-        subs::table
-            .inner_join(tenants::table.on(tenants::id.eq(subs::tenant_id)))
-            .inner_join(products::table.on(products::id.eq(subs::product_id)))
-            .left_join(partners::table.on(partners::mpn_id.nullable().eq(partner)))
-            .filter(subs::tenant_id.eq(tenant).and(subs::id.eq(id)))
-            .select((
-                TenantRow::as_select(),
-                SubscriptionRow::as_select(),
-                ProductRow::as_select(),
-                Option::<PartnerRow>::as_select(),
-            )),
-    )
-    .get_result(conn)
-    .optional()
-}
-
-/// `FOR UPDATE OF subscriptions`: diesel's `for_update()` locks the row of every joined
-/// table, and a locked tenant or product row would serialise all of its writers.
-#[derive(QueryId)]
-struct LockSubscription<Q>(Q);
-
-impl<Q: Query> Query for LockSubscription<Q> {
-    type SqlType = Q::SqlType;
-}
-
-impl<Q> RunQueryDsl<PgConnection> for LockSubscription<Q> {}
-
-impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for LockSubscription<Q> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        self.0.walk_ast(out.reborrow())?;
-        out.push_sql(" FOR UPDATE OF \"subscriptions\"");
-        Ok(())
-    }
+) -> QueryResult<Option<ChangeRead>> {
+    tenants::table
+        .left_join(subs::table.on(subs::tenant_id.eq(tenants::id).and(subs::id.eq(id))))
+        .left_join(products::table.on(products::id.eq(subs::product_id)))
+        .left_join(
+            aa::table.on(aa::tenant_id
+                .eq(subs::tenant_id)
+                .and(of_subscription(id))
+                .and(aa::valid_to.is_null())),
+        )
+        .left_join(partners::table.on(partners::mpn_id.nullable().eq(partner)))
+        .filter(tenants::id.eq(tenant))
+        .select((
+            TenantRow::as_select(),
+            Option::<SubscriptionRow>::as_select(),
+            Option::<ProductRow>::as_select(),
+            Option::<AssociationRow>::as_select(),
+            Option::<PartnerRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()
 }
 
 #[derive(Debug, Default)]

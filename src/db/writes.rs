@@ -30,19 +30,20 @@ struct Stamped {
     event: NewEvent,
 }
 
-/// A subscription bought, its advisor association ended and another added, events
-/// recorded, the subscription saved: one data-modifying `WITH` each, sent as one
+/// A subscription saved (its version bumped), bought, its advisor association ended and
+/// another added, events recorded: one data-modifying `WITH` each, sent as one
 /// statement, so a purchase or an advisor change is one round trip instead of one per
 /// write. PostgreSQL runs each write once and to completion, and checks foreign keys at
 /// the end of the statement, so an association may name the subscription bought with it.
+/// With a save, the other writes go only if it found the version it was given.
 #[must_use = "nothing is written until the writes are sent"]
 #[derive(Default)]
 pub struct Writes {
+    saved: Option<SubscriptionRow>,
     bought: Option<SubscriptionRow>,
     ended: Option<Ending>,
     added: Option<AssociationRow>,
     events: Vec<Stamped>,
-    saved: Option<SubscriptionRow>,
 }
 
 impl Writes {
@@ -82,18 +83,17 @@ impl Writes {
         Ok(())
     }
 
-    /// Sends the writes with `row`'s changeable fields, bumping its version; the caller
-    /// holds the row's lock. Returns `row` with its new version.
+    /// Sends the writes with `row`'s changeable fields, bumping its version, if the
+    /// subscription is still at `row.version`: returns `row` with its new version, or
+    /// `None` and writes nothing when another change came first.
     pub fn send_saving(
         mut self,
         conn: &mut PgConnection,
         row: SubscriptionRow,
-    ) -> QueryResult<SubscriptionRow> {
+    ) -> QueryResult<Option<SubscriptionRow>> {
         self.saved = Some(row.clone());
-        let version = self
-            .get_result::<Option<i64>>(conn)?
-            .ok_or(diesel::result::Error::NotFound)?;
-        Ok(SubscriptionRow { version, ..row })
+        let version = self.get_result::<Option<i64>>(conn)?;
+        Ok(version.map(|version| SubscriptionRow { version, ..row }))
     }
 }
 
@@ -110,23 +110,56 @@ impl Query for Writes {
 
 impl RunQueryDsl<PgConnection> for Writes {}
 
+/// Starts the next `WITH` query.
+fn with(out: &mut AstPass<'_, '_, Pg>, first: &mut bool, name: &str) {
+    out.push_sql(if std::mem::take(first) {
+        "WITH "
+    } else {
+        "), "
+    });
+    out.push_sql(name);
+    out.push_sql(" AS (");
+}
+
+impl Writes {
+    /// The condition of every write but the save: that the save found its version. Its
+    /// reference also makes the save run first.
+    fn guard(&self) -> &'static str {
+        if self.saved.is_some() {
+            " WHERE EXISTS (SELECT FROM saved)"
+        } else {
+            ""
+        }
+    }
+}
+
 impl QueryFragment<Pg> for Writes {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let mut first = true;
-        let mut next = |out: &mut AstPass<'_, 'b, Pg>, name: &str| {
-            out.push_sql(if std::mem::take(&mut first) {
-                "WITH "
-            } else {
-                "), "
-            });
-            out.push_sql(name);
-            out.push_sql(" AS (");
-        };
+        let first = &mut true;
+        if let Some(row) = &self.saved {
+            with(&mut out, first, "saved");
+            out.push_sql("UPDATE subscriptions SET quantity = ");
+            out.push_bind_param::<Integer, _>(&row.quantity)?;
+            out.push_sql(", status = ");
+            out.push_bind_param::<Text, _>(&row.status)?;
+            out.push_sql(", trial_ends_at = ");
+            out.push_bind_param::<Nullable<Timestamptz>, _>(&row.trial_ends_at)?;
+            out.push_sql(", version = version + 1, updated_at = ");
+            out.push_bind_param::<Timestamptz, _>(&row.updated_at)?;
+            out.push_sql(" WHERE tenant_id = ");
+            out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
+            out.push_sql(" AND id = ");
+            out.push_bind_param::<SqlUuid, _>(&row.id)?;
+            out.push_sql(" AND version = ");
+            out.push_bind_param::<BigInt, _>(&row.version)?;
+            out.push_sql(" RETURNING version");
+        }
         if let Some(row) = &self.bought {
-            next(&mut out, "bought");
+            with(&mut out, first, "bought");
             out.push_sql(
                 "INSERT INTO subscriptions (tenant_id, id, product_id, quantity, status, \
-                 trial_ends_at, reseller_mpn_id, version, created_at, updated_at) VALUES (",
+                 trial_ends_at, reseller_mpn_id, version, created_at, updated_at) \
+                 SELECT v.* FROM (VALUES (",
             );
             out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
             out.push_sql(", ");
@@ -147,10 +180,11 @@ impl QueryFragment<Pg> for Writes {
             out.push_bind_param::<Timestamptz, _>(&row.created_at)?;
             out.push_sql(", ");
             out.push_bind_param::<Timestamptz, _>(&row.updated_at)?;
-            out.push_sql(")");
+            out.push_sql(")) AS v");
+            out.push_sql(self.guard());
         }
         if let Some(ending) = &self.ended {
-            next(&mut out, "ended");
+            with(&mut out, first, "ended");
             out.push_sql("UPDATE advisor_associations SET valid_to = ");
             out.push_bind_param::<Timestamptz, _>(&ending.at)?;
             out.push_sql(", removed_by = ");
@@ -159,13 +193,16 @@ impl QueryFragment<Pg> for Writes {
             out.push_bind_param::<SqlUuid, _>(&ending.tenant)?;
             out.push_sql(" AND id = ");
             out.push_bind_param::<SqlUuid, _>(&ending.id)?;
+            if self.saved.is_some() {
+                out.push_sql(" AND EXISTS (SELECT FROM saved)");
+            }
             out.push_sql(" RETURNING id");
         }
         if let Some(row) = &self.added {
-            next(&mut out, "added");
+            with(&mut out, first, "added");
             out.push_sql(
                 "INSERT INTO advisor_associations (tenant_id, subscription_id, id, mpn_id, \
-                 valid_from, valid_to, source, added_by, removed_by) SELECT ",
+                 valid_from, valid_to, source, added_by, removed_by) SELECT v.* FROM (VALUES (",
             );
             out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
             out.push_sql(", ");
@@ -184,19 +221,23 @@ impl QueryFragment<Pg> for Writes {
             out.push_bind_param::<Text, _>(&row.added_by)?;
             out.push_sql(", ");
             out.push_bind_param::<Nullable<Text>, _>(&row.removed_by)?;
+            out.push_sql(")) AS v");
             // Writes in one statement run in no set order: reading the end makes the
-            // insert wait for it, or the new association would overlap the current one.
+            // insert wait for it, or the new association would overlap the current one
+            // (and if the end found nothing, the insert fails on that overlap).
             if self.ended.is_some() {
-                out.push_sql(" FROM (SELECT count(*) FROM ended) AS after_end");
+                out.push_sql(", (SELECT count(*) FROM ended) AS after_end");
             }
+            out.push_sql(self.guard());
         }
         if !self.events.is_empty() {
-            next(&mut out, "recorded");
+            with(&mut out, first, "recorded");
             if self.events.len() > CACHED_EVENTS {
                 out.unsafe_to_cache_prepared();
             }
             out.push_sql(
-                "INSERT INTO events (id, type, tenant_id, occurred_at, actor, data) VALUES ",
+                "INSERT INTO events (id, type, tenant_id, occurred_at, actor, data) \
+                 SELECT v.* FROM (VALUES ",
             );
             for (i, stamped) in self.events.iter().enumerate() {
                 out.push_sql(if i == 0 { "(" } else { ", (" });
@@ -213,25 +254,14 @@ impl QueryFragment<Pg> for Writes {
                 out.push_bind_param::<Jsonb, _>(&stamped.event.data)?;
                 out.push_sql(")");
             }
+            out.push_sql(") AS v");
+            out.push_sql(self.guard());
         }
-        if let Some(row) = &self.saved {
-            next(&mut out, "saved");
-            out.push_sql("UPDATE subscriptions SET quantity = ");
-            out.push_bind_param::<Integer, _>(&row.quantity)?;
-            out.push_sql(", status = ");
-            out.push_bind_param::<Text, _>(&row.status)?;
-            out.push_sql(", trial_ends_at = ");
-            out.push_bind_param::<Nullable<Timestamptz>, _>(&row.trial_ends_at)?;
-            out.push_sql(", version = version + 1, updated_at = ");
-            out.push_bind_param::<Timestamptz, _>(&row.updated_at)?;
-            out.push_sql(" WHERE tenant_id = ");
-            out.push_bind_param::<SqlUuid, _>(&row.tenant_id)?;
-            out.push_sql(" AND id = ");
-            out.push_bind_param::<SqlUuid, _>(&row.id)?;
-            out.push_sql(" RETURNING version) SELECT (SELECT version FROM saved)");
+        out.push_sql(if self.saved.is_some() {
+            ") SELECT (SELECT version FROM saved)"
         } else {
-            out.push_sql(") SELECT NULL::int8");
-        }
+            ") SELECT NULL::int8"
+        });
         Ok(())
     }
 }

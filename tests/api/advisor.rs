@@ -1,4 +1,5 @@
 use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use partnerlink::db::schema::{advisor_associations, events};
 use reqwest::Method;
@@ -292,4 +293,66 @@ async fn twenty_concurrent_changes_leave_one_current_association_and_a_consisten
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(changes as usize, items.len());
+}
+
+/// A change that another change overtakes between its read and its write reads again:
+/// the write waits for the other's lock, finds the version moved and writes nothing,
+/// and the second attempt changes the advisor from the new version. With `If-Match` on
+/// the first version, the second attempt answers 412 and nothing changes.
+#[tokio::test]
+async fn a_change_overtaken_between_its_read_and_its_write_reads_again() {
+    let app = TestApp::spawn().await;
+    let (tenant, admin) = world(&app, "worldwide", "DK").await;
+    for (if_match, status) in [(None, 200), (Some("\"1\""), 412)] {
+        let sub = buy(
+            &app,
+            tenant,
+            &admin,
+            json!({"productId": "office-365-e3", "quantity": 2, "partnerMpnId": ADVISOR_A}),
+        )
+        .await;
+        let id = sub["id"].as_str().unwrap();
+        let path = format!("/v1/tenants/{tenant}/subscriptions/{id}");
+        let mut other = app.conn();
+        other
+            .batch_execute(&format!(
+                "BEGIN; UPDATE subscriptions SET version = version + 1 WHERE id = '{id}'"
+            ))
+            .unwrap();
+        let (res, ()) = tokio::join!(
+            put_advisor(&app, &path, &admin, ADVISOR_B, if_match),
+            async {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                other.batch_execute("COMMIT").unwrap();
+            }
+        );
+        assert_eq!(res.status(), status, "If-Match {if_match:?}");
+        let history: Value = app
+            .get(&format!("{path}/advisor/history"), &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mpns: Vec<&str> = history["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["mpnId"].as_str().unwrap())
+            .collect();
+        let after: Value = app.get(&path, &admin).await.json().await.unwrap();
+        if status == 200 {
+            assert_eq!(res.headers()["etag"], "\"3\"");
+            assert_eq!(mpns, [ADVISOR_B, ADVISOR_A]);
+            assert_eq!(after["version"], 3);
+        } else {
+            assert_eq!(mpns, [ADVISOR_A]);
+            assert_eq!(after["version"], 2);
+        }
+    }
+    let changes: i64 = events::table
+        .filter(events::type_.eq("advisor.changed"))
+        .count()
+        .get_result(&mut app.conn())
+        .unwrap();
+    assert_eq!(changes, 1);
 }
