@@ -4,8 +4,6 @@ SET plan_cache_mode = :mode;
 EXPLAIN (COSTS OFF) EXECUTE tenant_by_id(:'t', 1);
 \qecho '### subscription_by_id' :mode
 EXPLAIN (COSTS OFF) EXECUTE subscription_by_id(:'t', :'s', 1);
-\qecho '### current_advisor' :mode
-EXPLAIN (COSTS OFF) EXECUTE current_advisor(:'t', :'s', 1);
 \qecho '### subscription_read_admin' :mode
 EXPLAIN (COSTS OFF) EXECUTE subscription_read_admin(false, :'s', :'s', :'t', 1);
 \qecho '### subscription_read_reseller' :mode
@@ -14,16 +12,14 @@ EXPLAIN (COSTS OFF) EXECUTE subscription_read(:'t', 2000001, 'reseller', :'s', :
 EXPLAIN (COSTS OFF) EXECUTE subscription_read_at(false, :'s', :'s', '2024-02-01T00:00:00Z', '2024-02-01T00:00:00Z', :'t', 1);
 \qecho '### partner_search' :mode
 EXPLAIN (COSTS OFF) EXECUTE partner_search(0, 'DK', 'microsoft365', '%fabrikam%', 21);
-\qecho '### subscription_for_update' :mode
-EXPLAIN (COSTS OFF) EXECUTE subscription_for_update(2000001, :'t', :'s');
+\qecho '### subscription_for_change' :mode
+EXPLAIN (COSTS OFF) EXECUTE subscription_for_change(:'s', :'s', 2000001, :'t', 1);
 \qecho '### tenant_with_product' :mode
 EXPLAIN (COSTS OFF) EXECUTE tenant_with_product('office-365-e3', 2000001, :'t', 1);
 \qecho '### product_by_id' :mode
 EXPLAIN (COSTS OFF) EXECUTE product_by_id('office-365-e3', 1);
-\qecho '### end_association' :mode
-EXPLAIN (COSTS OFF) EXECUTE end_association(now(), 'x', :'t', bench_uuid(3, 56));
-\qecho '### save_subscription' :mode
-EXPLAIN (COSTS OFF) EXECUTE save_subscription(1, 'active', NULL, now(), :'t', :'s');
+\qecho '### advisor_change' :mode
+EXPLAIN (COSTS OFF) EXECUTE advisor_change(1, 'active', NULL, now(), :'t', :'s', 1, now(), 'x', :'t', bench_uuid(3, 56), :'t', :'s', gen_random_uuid(), 2000001, now(), NULL, 'customer', 'x', NULL, gen_random_uuid(), 'advisor.changed', :'t', now(), 'x', '{}');
 \qecho '### tenant_with_advice' :mode
 EXPLAIN (COSTS OFF) EXECUTE tenant_with_advice(:'t', 'delegatedAdmin', now(), :'t');
 \qecho '### sweep_expired (only when tenant_with_advice says one is due)' :mode
