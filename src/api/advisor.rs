@@ -10,7 +10,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::api::access::{self, Actor, ADMINS_AND_OPERATOR};
-use crate::api::subscriptions::{check_if_match, if_match, sold_in};
+use crate::api::subscriptions::{check_if_match, if_match, sold_in, under_lock};
 use crate::auth::Caller;
 use crate::db::events::NewEvent;
 use crate::db::models::{AssociationRow, PartnerRow, ProductRow, SubscriptionRow, TenantRow};
@@ -347,8 +347,7 @@ fn until_written<T>(
     }
     conn.transaction(|conn| {
         subscriptions::find_for_update(conn, tenant, id)?;
-        attempt(conn)?
-            .ok_or_else(|| ApiError::internal("the version of a locked subscription moved"))
+        under_lock(attempt(conn)?)
     })
 }
 

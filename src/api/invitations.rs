@@ -23,7 +23,7 @@ use crate::api::relationships::{
     Relationship, SERVICE_ACTOR,
 };
 use crate::api::subscriptions::{
-    check_trial, create_subscription, product_for, save_locked, subscription_view, Subscription,
+    check_trial, create_subscription, product_for, subscription_view, under_lock, Subscription,
 };
 use crate::api::{MaxPageSize, PageRequest};
 use crate::auth::Caller;
@@ -973,7 +973,7 @@ fn accept(
         )?;
         let mut changed = sub.clone();
         changed.updated_at = now;
-        save_locked(writes, conn, changed)?;
+        under_lock(writes.send_saving(conn, changed)?)?;
     }
     let closed = invitations::close(
         conn,

@@ -331,16 +331,10 @@ pub async fn purchase_subscription(
     Ok(response.json(outcome.body))
 }
 
-/// Sends `writes` with a subscription whose row the caller locked, so at the version it
-/// read.
-pub fn save_locked(
-    writes: Writes,
-    conn: &mut PgConnection,
-    row: SubscriptionRow,
-) -> Result<SubscriptionRow, ApiError> {
-    writes
-        .send_saving(conn, row)?
-        .ok_or_else(|| ApiError::internal("the version of a locked subscription moved"))
+/// What writes saving a subscription wrote when the caller holds its row lock: they
+/// found the version read, as nothing can change it under the lock.
+pub fn under_lock<T>(written: Option<T>) -> Result<T, ApiError> {
+    written.ok_or_else(|| ApiError::internal("the version of a locked subscription moved"))
 }
 
 /// Refuses a trial of a product that has none (`field` names the request's trial flag).
@@ -660,7 +654,7 @@ pub async fn update_subscription(
                     }),
                 },
             );
-            Ok((save_locked(writes, conn, row)?, advisor))
+            Ok((under_lock(writes.send_saving(conn, row)?)?, advisor))
         })
         .await?;
     let view = subscription_view(&row, advisor)?;

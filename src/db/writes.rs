@@ -122,13 +122,12 @@ fn with(out: &mut AstPass<'_, '_, Pg>, first: &mut bool, name: &str) {
 }
 
 impl Writes {
-    /// The condition of every write but the save: that the save found its version. Its
-    /// reference also makes the save run first.
-    fn guard(&self) -> &'static str {
+    /// The condition of every write but the save, after `keyword` (`WHERE` or `AND`):
+    /// that the save found its version. Its reference also makes the save run first.
+    fn guard(&self, out: &mut AstPass<'_, '_, Pg>, keyword: &str) {
         if self.saved.is_some() {
-            " WHERE EXISTS (SELECT FROM saved)"
-        } else {
-            ""
+            out.push_sql(keyword);
+            out.push_sql(" EXISTS (SELECT FROM saved)");
         }
     }
 }
@@ -181,7 +180,7 @@ impl QueryFragment<Pg> for Writes {
             out.push_sql(", ");
             out.push_bind_param::<Timestamptz, _>(&row.updated_at)?;
             out.push_sql(")) AS v");
-            out.push_sql(self.guard());
+            self.guard(&mut out, " WHERE");
         }
         if let Some(ending) = &self.ended {
             with(&mut out, first, "ended");
@@ -193,9 +192,7 @@ impl QueryFragment<Pg> for Writes {
             out.push_bind_param::<SqlUuid, _>(&ending.tenant)?;
             out.push_sql(" AND id = ");
             out.push_bind_param::<SqlUuid, _>(&ending.id)?;
-            if self.saved.is_some() {
-                out.push_sql(" AND EXISTS (SELECT FROM saved)");
-            }
+            self.guard(&mut out, " AND");
             out.push_sql(" RETURNING id");
         }
         if let Some(row) = &self.added {
@@ -228,7 +225,7 @@ impl QueryFragment<Pg> for Writes {
             if self.ended.is_some() {
                 out.push_sql(", (SELECT count(*) FROM ended) AS after_end");
             }
-            out.push_sql(self.guard());
+            self.guard(&mut out, " WHERE");
         }
         if !self.events.is_empty() {
             with(&mut out, first, "recorded");
@@ -255,7 +252,7 @@ impl QueryFragment<Pg> for Writes {
                 out.push_sql(")");
             }
             out.push_sql(") AS v");
-            out.push_sql(self.guard());
+            self.guard(&mut out, " WHERE");
         }
         out.push_sql(if self.saved.is_some() {
             ") SELECT (SELECT version FROM saved)"
